@@ -1,0 +1,30 @@
+//===- QOptOps.h - qopt operations ------------------------------*- C++ -*-===//
+//
+// Part of qopt.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_DIALECT_QOPT_IR_QOPTOPS_H
+#define QOPT_DIALECT_QOPT_IR_QOPTOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "qopt/Dialect/QOpt/IR/QOptAttrs.h"
+#include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Dialect/QOpt/IR/QOptTypes.h"
+
+#define GET_OP_CLASSES
+#include "qopt/Dialect/QOpt/IR/QOpt.h.inc"
+
+namespace mlir::qopt {
+/// The parts of a quantized tensor type as `qopt.codes`, `qopt.scales`,
+/// `qopt.zero_points` and `qopt.tensor_scale` return them (null when the
+/// format has no such part).
+RankedTensorType getCodesType(RankedTensorType quantized);
+RankedTensorType getScalesType(RankedTensorType quantized);
+RankedTensorType getZeroPointsType(RankedTensorType quantized);
+RankedTensorType getTensorScaleType(RankedTensorType quantized);
+} // namespace mlir::qopt
+
+#endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_H

@@ -1,0 +1,78 @@
+//===- FormatBridge.cpp - MLIR types <-> lib/Format descriptors ------------===//
+//
+// Part of qopt.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/IR/FormatBridge.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptTypes.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+namespace fmt = ::qopt::format;
+
+std::optional<fmt::ElementFormat> mlir::qopt::getElementFormat(Type type) {
+  if (auto mf = dyn_cast<MiniFloatType>(type)) {
+    auto f = fmt::ElementFormat::parse(mf.getSpec().str());
+    if (!f || !f->isFloat())
+      return std::nullopt;
+    return f;
+  }
+  if (auto cb = dyn_cast<CodebookType>(type)) {
+    if (cb.getValues().size() != 16)
+      return std::nullopt;
+    std::array<float, 16> values;
+    std::copy(cb.getValues().begin(), cb.getValues().end(), values.begin());
+    fmt::TableFormat nf4 = fmt::TableFormat::nf4();
+    if (values == nf4.getValues())
+      return fmt::ElementFormat(nf4);
+    return fmt::ElementFormat(fmt::TableFormat(values));
+  }
+  if (auto it = dyn_cast<IntegerType>(type)) {
+    if (it.getWidth() < 2 || it.getWidth() > 16)
+      return std::nullopt;
+    return fmt::ElementFormat(fmt::IntFormat(it.getWidth(), !it.isUnsigned()));
+  }
+  if (isa<FloatType>(type)) {
+    std::string name;
+    llvm::raw_string_ostream os(name);
+    type.print(os);
+    return fmt::ElementFormat::parse(name);
+  }
+  return std::nullopt;
+}
+
+Type mlir::qopt::getTypeFor(MLIRContext *context, const fmt::ElementFormat &format) {
+  if (format.isInt()) {
+    const fmt::IntFormat &i = format.getInt();
+    return IntegerType::get(context, i.getBitWidth(),
+                            i.isSigned() ? IntegerType::Signless : IntegerType::Unsigned);
+  }
+  if (format.isTable()) {
+    const auto &v = format.getTable().getValues();
+    return CodebookType::get(context, llvm::ArrayRef<float>(v.data(), v.size()));
+  }
+  std::string name = format.getName();
+  Builder b(context);
+  if (name == "f8E4M3FN") return b.getType<Float8E4M3FNType>();
+  if (name == "f8E4M3") return b.getType<Float8E4M3Type>();
+  if (name == "f8E5M2") return b.getType<Float8E5M2Type>();
+  if (name == "f8E4M3FNUZ") return b.getType<Float8E4M3FNUZType>();
+  if (name == "f8E5M2FNUZ") return b.getType<Float8E5M2FNUZType>();
+  if (name == "f8E4M3B11FNUZ") return b.getType<Float8E4M3B11FNUZType>();
+  if (name == "f8E3M4") return b.getType<Float8E3M4Type>();
+  if (name == "f6E2M3FN") return b.getType<Float6E2M3FNType>();
+  if (name == "f6E3M2FN") return b.getType<Float6E3M2FNType>();
+  if (name == "f4E2M1FN") return b.getType<Float4E2M1FNType>();
+  if (name == "f8E8M0FNU") return b.getType<Float8E8M0FNUType>();
+  if (name == "f16") return b.getF16Type();
+  if (name == "bf16") return b.getBF16Type();
+  if (name == "f32") return b.getF32Type();
+  return MiniFloatType::get(context, name);
+}
+
+IntegerType mlir::qopt::getCodeType(MLIRContext *context, unsigned bits) {
+  return IntegerType::get(context, bits);
+}

@@ -1,0 +1,17 @@
+//===- QOptPlugin.cpp - qopt as a plugin of stock mlir-opt -----------------===//
+//
+// Part of qopt. `mlir-opt --load-dialect-plugin=libQOptPlugin.so` parses,
+// verifies, folds and prints qopt IR.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/InitAll.h"
+
+#include "mlir/Tools/Plugins/DialectPlugin.h"
+#include "llvm/Config/llvm-config.h"
+
+extern "C" LLVM_ATTRIBUTE_WEAK mlir::DialectPluginLibraryInfo mlirGetDialectPluginInfo() {
+  return {MLIR_PLUGIN_API_VERSION, "QOpt", LLVM_VERSION_STRING,
+          [](mlir::DialectRegistry *registry) {
+            mlir::qopt::registerAllQOptDialects(*registry);
+          }};
+}
