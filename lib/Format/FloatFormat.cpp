@@ -220,6 +220,13 @@ std::string FloatFormat::getName() const {
       return n.name;
   std::string s = hasSign ? "" : "u";
   s += "e" + std::to_string(expBits) + "m" + std::to_string(manBits);
+  // The variant suffix is omitted when it is the default for the width
+  // (ElementFormat::parse): Finite below 8 bits, FN at 8, IEEE above.
+  unsigned width = getBitWidth();
+  FloatVariant implied = width < 8 ? FloatVariant::Finite
+                         : width == 8 ? FloatVariant::FN
+                                      : FloatVariant::IEEE;
+  if (variant != implied || variant == FloatVariant::E8M0)
   switch (variant) {
   case FloatVariant::IEEE: s += "_ieee"; break;
   case FloatVariant::FN: s += "_fn"; break;

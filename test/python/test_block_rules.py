@@ -176,3 +176,24 @@ def test_nf4_nearest_entry():
     assert codes[0, :8].tolist() == want
     np.testing.assert_array_equal(qf.dequantize(spec, codes, scales)[0, :8],
                                   np.float32([NF4[c] for c in want]) * np.float32(2))
+
+
+def test_nvfp4_generic_fp32_arithmetic():
+    # Same rules with an s_tensor that is not a power of two, evaluated in FP32 exactly as
+    # FORMATS.md writes them: s_tensor = amax / 2688; s_block = e4m3(clamp(amax_b / 6 / s_tensor,
+    # 2^-9, 448)); q = e2m1(clamp(x / (s_tensor * s_block), -6, 6)); x' = e2m1(q) * s_block * s_tensor.
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((4, 64)) * np.exp2(rng.integers(-6, 6, (4, 1)))).astype(np.float32)
+    f = np.float32
+    s_tensor = f(np.abs(x).max()) / f(2688)
+    amax_b = np.abs(x).reshape(4, 4, 16).max(-1)
+    ratio = np.clip(amax_b / f(6) / s_tensor, f(2.0 ** -9), f(448))
+    s_block = ratio.astype(ml_dtypes.float8_e4m3fn)
+    s_el = np.repeat(s_block.astype(np.float32), 16, axis=-1).reshape(4, 64)
+    q = np.clip(x / (s_tensor * s_el), f(-6), f(6)).astype(ml_dtypes.float4_e2m1fn)
+    codes, scales, _, ts = qf.quantize("nvfp4", x)
+    assert ts == s_tensor
+    np.testing.assert_array_equal(scales, s_block.view(np.uint8).ravel())
+    np.testing.assert_array_equal(codes, q.view(np.uint8))
+    want = q.astype(np.float32) * s_el * s_tensor
+    np.testing.assert_array_equal(qf.dequantize("nvfp4", codes, scales, None, ts), want)

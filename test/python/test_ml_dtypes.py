@@ -46,6 +46,8 @@ FLOATS = [  # (qopt name, ml_dtypes type, what ml_dtypes does on overflow)
 INTS = [("i4", ml_dtypes.int4, 4), ("ui4", ml_dtypes.uint4, 4),
         ("i2", ml_dtypes.int2, 2), ("ui2", ml_dtypes.uint2, 2)]
 FLOAT_IDS = [f[0] for f in FLOATS]
+# The sweeps cast NaN/Inf/huge values on purpose; numpy warns about those casts.
+pytestmark = pytest.mark.filterwarnings("ignore:(invalid value|overflow) encountered in cast")
 E8M0 = "f8E8M0FNU"
 
 
@@ -209,10 +211,28 @@ def test_int_encode_truncating(name, ml_t, bits):
     assert bad.size == 0, "; ".join(f"x={x[i]!r}: qopt {got[i]}, ml_dtypes {want[i]}" for i in bad[:8])
 
 
-@pytest.mark.parametrize("ml_name", ["float8_e4m3b11fnuz", "int1", "uint1"])
-def test_ml_dtypes_formats_qopt_lacks(ml_name):
-    pytest.skip(f"ml_dtypes.{ml_name} has no qopt name: E4M3 with bias 11 is not expressible "
-                "(eXmY names use the default bias) and qopt integers are 2..16 bits")
+NP_ROUND = {"rne": np.rint, "zero": np.trunc, "up": np.ceil, "down": np.floor,
+            "away": lambda v: np.sign(v) * np.floor(np.abs(v) + 0.5)}
+
+
+@pytest.mark.parametrize("mode", sorted(NP_ROUND))
+@pytest.mark.parametrize("name,ml_t,bits", INTS, ids=[i[0] for i in INTS])
+def test_int_rounding_modes(name, ml_t, bits, mode):
+    # ml_dtypes only truncates, so the expectation is numpy's rounding of x, saturated to the
+    # range (FORMATS.md integer rule), written as codes through ml_dtypes (two's complement).
+    lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if name[0] == "i" else (0, 2 ** bits - 1)
+    x = np.concatenate([np.arange(lo - 3, hi + 3, 0.25), [1e9, -1e9, np.inf, -np.inf]])
+    want = np.clip(NP_ROUND[mode](x), lo, hi).astype(ml_t).view(np.uint8).astype(np.uint32)
+    got = qf.encode(name, x, mode)
+    bad = np.nonzero(got != (want & (2 ** bits - 1)))[0]
+    assert bad.size == 0, "; ".join(f"x={x[i]!r}: qopt {got[i]}, expected {want[i]}" for i in bad[:8])
+
+
+@pytest.mark.parametrize("ml_name,reason", [
+    ("float8_e4m3b11fnuz", "E4M3 FNUZ with bias 11 has no qopt name (eXmY names use the default bias)"),
+    ("int1", "qopt integers are 2..16 bits"), ("uint1", "qopt integers are 2..16 bits")])
+def test_ml_dtypes_formats_qopt_lacks(ml_name, reason):
+    pytest.skip(f"ml_dtypes.{ml_name}: {reason}")
 
 
 def test_e8m0_ties_round_up_in_ml_dtypes():

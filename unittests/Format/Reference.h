@@ -525,6 +525,8 @@ inline const std::vector<float> &nf4Table() {
 inline uint32_t tableEncode(const std::vector<float> &t, double v) {
   if (std::isnan(v))
     v = 0;
+  if (std::isinf(v)) // every distance is infinite: the end entry is nearest
+    return v > 0 ? uint32_t(t.size() - 1) : 0;
   uint32_t best = 0;
   double bestDist = std::numeric_limits<double>::infinity();
   for (uint32_t i = 0; i < t.size(); ++i) {

@@ -7,6 +7,8 @@
 
 #include "qopt/Dialect/QOpt/IR/QOptTypes.h"
 
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -21,10 +23,11 @@ std::optional<fmt::ElementFormat> mlir::qopt::getElementFormat(Type type) {
     return f;
   }
   if (auto cb = dyn_cast<CodebookType>(type)) {
-    if (cb.getValues().size() != 16)
+    ArrayRef<float> raw = cb.getValues().asArrayRef();
+    if (raw.size() != 16)
       return std::nullopt;
     std::array<float, 16> values;
-    std::copy(cb.getValues().begin(), cb.getValues().end(), values.begin());
+    std::copy(raw.begin(), raw.end(), values.begin());
     fmt::TableFormat nf4 = fmt::TableFormat::nf4();
     if (values == nf4.getValues())
       return fmt::ElementFormat(nf4);
@@ -52,7 +55,8 @@ Type mlir::qopt::getTypeFor(MLIRContext *context, const fmt::ElementFormat &form
   }
   if (format.isTable()) {
     const auto &v = format.getTable().getValues();
-    return CodebookType::get(context, llvm::ArrayRef<float>(v.data(), v.size()));
+    return CodebookType::get(
+        context, DenseF32ArrayAttr::get(context, llvm::ArrayRef<float>(v.data(), v.size())));
   }
   std::string name = format.getName();
   Builder b(context);

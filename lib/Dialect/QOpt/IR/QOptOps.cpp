@@ -75,16 +75,34 @@ static LogicalResult verifyPartType(Operation *op, StringRef part, Type actual,
 // ConstantOp
 //===----------------------------------------------------------------------===//
 
+ParseResult ConstantOp::parse(OpAsmParser &parser, OperationState &result) {
+  Attribute value;
+  if (parser.parseOptionalAttrDict(result.attributes) ||
+      parser.parseAttribute(value, "value", result.attributes))
+    return failure();
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements)
+    return parser.emitError(parser.getNameLoc(), "expected a typed elements attribute");
+  result.addTypes(elements.getType());
+  return success();
+}
+
+void ConstantOp::print(OpAsmPrinter &printer) {
+  printer.printOptionalAttrDict((*this)->getAttrs(), {"value"});
+  printer << " ";
+  printer.printAttribute(getValue());
+}
+
 LogicalResult ConstantOp::verify() {
   auto type = cast<RankedTensorType>(getType());
+  auto resource = dyn_cast<DenseResourceElementsAttr>(getValue());
+  if (!resource)
+    return emitOpError() << "value must be a dense_resource blob of packed bytes";
   if (getValue().getType() != type)
     return emitOpError() << "value type " << getValue().getType()
                          << " differs from result type " << type;
   if (failed(verifyQuantizedShape(*this, type)))
     return failure();
-  auto resource = dyn_cast<DenseResourceElementsAttr>(getValue());
-  if (!resource)
-    return emitOpError() << "value must be a dense_resource blob of packed bytes";
   if (AsmResourceBlob *blob = resource.getRawHandle().getBlob()) {
     size_t expected = fmt::serializedSize(formatOf(type).getTensorFormat(),
                                           std::vector<int64_t>(type.getShape().begin(),
@@ -242,7 +260,7 @@ LogicalResult MatmulOp::verify() {
   if (*lhsBlock && *rhsBlock && *lhsBlock != *rhsBlock)
     return emitOpError() << "operand formats cannot meet in one matmul: lhs blocks K by "
                          << *lhsBlock << ", rhs by " << *rhsBlock;
-  Type acc = getAccumulate();
+  Type acc = getAccumulateType();
   if (acc.isInteger(32)) {
     for (RankedTensorType t : {lhs, rhs}) {
       auto f = dyn_cast<FormatType>(t.getElementType());

@@ -74,7 +74,10 @@ LogicalResult MiniFloatType::verify(function_ref<InFlightDiagnostic()> emitError
 //===----------------------------------------------------------------------===//
 
 LogicalResult CodebookType::verify(function_ref<InFlightDiagnostic()> emitError,
-                                   ArrayRef<float> values) {
+                                   DenseF32ArrayAttr valuesAttr) {
+  if (!valuesAttr)
+    return emitError() << "a codebook needs its values";
+  ArrayRef<float> values = valuesAttr.asArrayRef();
   std::string error =
       fmt::TableFormat::validate(std::vector<double>(values.begin(), values.end()));
   if (!error.empty())
@@ -87,7 +90,7 @@ Type CodebookType::parse(AsmParser &parser) {
     return {};
   SmallVector<float> values;
   if (succeeded(parser.parseOptionalKeyword("nf4"))) {
-    const auto &v = fmt::TableFormat::nf4().getValues();
+    const std::array<float, 16> v = fmt::TableFormat::nf4().getValues();
     values.assign(v.begin(), v.end());
   } else {
     auto parseOne = [&]() -> ParseResult {
@@ -103,17 +106,18 @@ Type CodebookType::parse(AsmParser &parser) {
   if (parser.parseGreater())
     return {};
   return getChecked([&] { return parser.emitError(parser.getNameLoc()); },
-                    parser.getContext(), values);
+                    parser.getContext(), DenseF32ArrayAttr::get(parser.getContext(), values));
 }
 
 void CodebookType::print(AsmPrinter &printer) const {
-  const auto &nf4 = fmt::TableFormat::nf4().getValues();
-  if (getValues().size() == 16 && std::equal(nf4.begin(), nf4.end(), getValues().begin())) {
+  const std::array<float, 16> nf4 = fmt::TableFormat::nf4().getValues();
+  ArrayRef<float> values = getValues().asArrayRef();
+  if (values.size() == 16 && std::equal(nf4.begin(), nf4.end(), values.begin())) {
     printer << "<nf4>";
     return;
   }
   printer << "<[";
-  llvm::interleaveComma(getValues(), printer, [&](float v) {
+  llvm::interleaveComma(values, printer, [&](float v) {
     printer << llvm::APFloat(v);
   });
   printer << "]>";

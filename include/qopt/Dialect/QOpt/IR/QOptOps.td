@@ -11,6 +11,7 @@ include "qopt/Dialect/QOpt/IR/QOptEnums.td"
 include "qopt/Dialect/QOpt/IR/QOptTypes.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 
 def QOpt_QuantizedTensor : Type<
     And<[IsTensorTypePred, HasStaticShapePred,
@@ -38,7 +39,7 @@ def QOpt_ConstantOp : QOpt_Op<"constant", [ConstantLike, Pure]> {
   }];
   let arguments = (ins ElementsAttr:$value);
   let results = (outs QOpt_QuantizedTensor:$result);
-  let assemblyFormat = "attr-dict $value";
+  let hasCustomAssemblyFormat = 1;
   let hasFolder = 1;
   let hasVerifier = 1;
 }
@@ -176,10 +177,18 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure]> {
     ```
   }];
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
-                       DefaultValuedAttr<TypeAttr, "::mlir::Float32Type::get($_ctxt)">:$accumulate);
+                       OptionalAttr<TypeAttr>:$accumulate);
   let results = (outs RankedTensorOf<[F32, F16, BF16, I32]>:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The accumulation type: `accumulate` when given, else f32.
+    ::mlir::Type getAccumulateType() {
+      if (auto acc = getAccumulate())
+        return *acc;
+      return ::mlir::Float32Type::get(getContext());
+    }
+  }];
 }
 
 def QOpt_HadamardOp : QOpt_Op<"hadamard", [Pure, SameOperandsAndResultType]> {

@@ -6,6 +6,7 @@
 #ifndef QOPT_DIALECT_QOPT_IR_QOPTTYPES_H
 #define QOPT_DIALECT_QOPT_IR_QOPTTYPES_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Types.h"

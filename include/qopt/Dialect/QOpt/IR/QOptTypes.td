@@ -33,7 +33,7 @@ def QOpt_CodebookType : QOpt_Type<"Codebook", "codebook"> {
     !qopt.codebook<[-1.0, -0.75, ..., 1.0]>   // exactly 16 increasing values
     ```
   }];
-  let parameters = (ins ArrayRefParameter<"float">:$values);
+  let parameters = (ins "::mlir::DenseF32ArrayAttr":$values);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
