@@ -226,7 +226,13 @@ std::string FloatFormat::getName() const {
   FloatVariant implied = width < 8 ? FloatVariant::Finite
                          : width == 8 ? FloatVariant::FN
                                       : FloatVariant::IEEE;
-  if (variant != implied || variant == FloatVariant::E8M0)
+  // Keep the suffix when the short name means another format (ue4m3 is the
+  // FN-variant NVFP4 scale, so the finite variant stays ue4m3_finite).
+  bool reserved = false;
+  for (const Named &n : names)
+    if (s == n.name)
+      reserved = true;
+  if (variant != implied || variant == FloatVariant::E8M0 || reserved)
   switch (variant) {
   case FloatVariant::IEEE: s += "_ieee"; break;
   case FloatVariant::FN: s += "_fn"; break;

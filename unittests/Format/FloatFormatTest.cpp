@@ -17,8 +17,10 @@
 #include <cfloat>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -71,9 +73,11 @@ using ref::Kind;
 std::vector<FloatCase> smallFormats() {
   return {
       // MLIR builtin and scale formats (FORMATS.md table).
-      named("f8E4M3FN", &FloatFormat::e4m3fn, ref::spec(4, 3, Kind::FN, true, 7)),
+      named("f8E4M3FN", &FloatFormat::e4m3fn,
+            ref::spec(4, 3, Kind::FN, true, 7)),
       named("f8E4M3", &FloatFormat::e4m3, ref::spec(4, 3, Kind::IEEE, true, 7)),
-      named("f8E5M2", &FloatFormat::e5m2, ref::spec(5, 2, Kind::IEEE, true, 15)),
+      named("f8E5M2", &FloatFormat::e5m2,
+            ref::spec(5, 2, Kind::IEEE, true, 15)),
       named("f8E4M3FNUZ", &FloatFormat::e4m3fnuz,
             ref::spec(4, 3, Kind::FNUZ, true, 8)),
       named("f8E5M2FNUZ", &FloatFormat::e5m2fnuz,
@@ -122,6 +126,11 @@ std::vector<FloatCase> smallFormats() {
       parsed("ue3m2", ref::spec(3, 2, Kind::Finite, false)),
       parsed("ue4m4", ref::spec(4, 4, Kind::FN, false)),
       parsed("ue4m3_finite", ref::spec(4, 3, Kind::Finite, false)),
+      // Spellings whose canonical names are other MLIR builtins.
+      parsed("e3m4_ieee", ref::spec(3, 4, Kind::IEEE)),
+      parsed("f8E3M4", ref::spec(3, 4, Kind::IEEE)),
+      constructed("f8E4M3B11FNUZ", 4, 3, FloatVariant::FNUZ, true, 11,
+                  ref::spec(4, 3, Kind::FNUZ, true, 11)),
       // Explicit (non-default) biases through the constructor.
       constructed("e4m3_fn_bias10", 4, 3, FloatVariant::FN, true, 10,
                   ref::spec(4, 3, Kind::FN, true, 10)),
@@ -328,8 +337,8 @@ TEST_P(FloatFormatTest, RandomFloat32BitPatternsMatchReference) {
   uint32_t seed = 1234;
   for (Rounding rm : ref::allRoundings())
     for (Overflow o : {Overflow::Saturate, Overflow::Special})
-      for (double v : ref::randomFloat32Patterns(perMode, seed++,
-                                                 GetParam().spec.hasSign))
+      for (double v :
+           ref::randomFloat32Patterns(perMode, seed++, GetParam().spec.hasSign))
         checkEncode(*f, *r, v, rm, o, log);
 }
 
@@ -354,9 +363,9 @@ TEST_P(FloatFormatTest, DoublePrecisionTiesMatchReference) {
   ext.push_back(r->virtualNextValue());
   for (size_t i = 0; i + 1 < ext.size(); ++i) {
     double mid = (ext[i] + ext[i + 1]) / 2;
-    for (double v : {mid, std::nextafter(mid, 0.0), std::nextafter(mid, 1e300),
-                     std::nextafter(ext[i], 1e300),
-                     std::nextafter(ext[i + 1], 0.0)}) {
+    for (double v :
+         {mid, std::nextafter(mid, 0.0), std::nextafter(mid, 1e300),
+          std::nextafter(ext[i], 1e300), std::nextafter(ext[i + 1], 0.0)}) {
       vals.push_back(v);
       if (GetParam().spec.hasSign)
         vals.push_back(-v);
@@ -414,19 +423,23 @@ TEST_P(FloatFormatTest, SignedZeros) {
     EXPECT_EQ(f->encode(-0.0, rm), negZero);
     if (!s.hasSign)
       continue;
-    if (rm != Rounding::Down) // Down takes -tiny to -minPositive
+    if (rm != Rounding::Down) { // Down takes -tiny to -minPositive
       EXPECT_EQ(f->encode(-tiny, rm), negZero);
-    if (rm != Rounding::Up)
+    }
+    if (rm != Rounding::Up) {
       EXPECT_EQ(f->encode(tiny, rm), 0u);
+    }
   }
-  if (r->hasNegativeZero())
+  if (r->hasNegativeZero()) {
     EXPECT_TRUE(ref::sameValue(f->decode(r->signBit()), -0.0));
+  }
 }
 
 TEST_P(FloatFormatTest, NameParsesBackToTheSameFormat) {
   std::string name = f->getName();
   auto back = ElementFormat::parse(name);
-  ASSERT_TRUE(back.has_value()) << "getName() = '" << name << "' does not parse";
+  ASSERT_TRUE(back.has_value())
+      << "getName() = '" << name << "' does not parse";
   ASSERT_TRUE(back->isFloat());
   EXPECT_TRUE(back->getFloat() == *f) << name;
   EXPECT_EQ(back->getName(), name);
@@ -446,8 +459,9 @@ TEST_P(FloatFormatTest, ReferenceSelfCheck) {
         auto a = r->encode(v, rm, o);
         auto b = r->encodeLinear(v, rm, o);
         ASSERT_EQ(a.nan, b.nan) << hexDouble(v);
-        if (!a.nan)
+        if (!a.nan) {
           ASSERT_EQ(a.code, b.code) << hexDouble(v);
+        }
       }
 }
 
@@ -558,13 +572,15 @@ TEST(FloatFormatFacts, E4M3FNCodes) {
   EXPECT_EQ(f.decode(0x38), 1.0);
   // 464 = 448 + half ulp: ties to even keeps 448 (mantissa 110).
   EXPECT_EQ(f.encode(464.0, Rounding::NearestEven, Overflow::Special), 0x7Eu);
-  EXPECT_TRUE(f.isNaNCode(f.encode(464.0, Rounding::NearestAway, Overflow::Special)));
+  EXPECT_TRUE(
+      f.isNaNCode(f.encode(464.0, Rounding::NearestAway, Overflow::Special)));
   EXPECT_EQ(f.encode(464.0, Rounding::NearestAway, Overflow::Saturate), 0x7Eu);
-  EXPECT_TRUE(f.isNaNCode(f.encode(465.0, Rounding::NearestEven, Overflow::Special)));
+  EXPECT_TRUE(
+      f.isNaNCode(f.encode(465.0, Rounding::NearestEven, Overflow::Special)));
   EXPECT_EQ(f.encode(465.0, Rounding::NearestEven, Overflow::Saturate), 0x7Eu);
   EXPECT_EQ(f.encode(-465.0, Rounding::NearestEven, Overflow::Saturate), 0xFEu);
   EXPECT_EQ(f.encode(1e9, Rounding::TowardZero, Overflow::Special), 0x7Eu);
-  EXPECT_EQ(f.encode(0x1p-10), 0x00u); // tie with 2^-9: even is 0
+  EXPECT_EQ(f.encode(0x1p-10), 0x00u);  // tie with 2^-9: even is 0
   EXPECT_EQ(f.encode(0x1.8p-9), 0x02u); // tie 1 vs 2 -> 2
   EXPECT_EQ(f.encode(-0.0), 0x80u);
 }
@@ -580,7 +596,8 @@ TEST(FloatFormatFacts, E5M2Overflow) {
   // to 2^16 which overflows.
   EXPECT_EQ(f.encode(61440.0, Rounding::NearestEven, Overflow::Special), 0x7Cu);
   EXPECT_EQ(f.encode(61439.0, Rounding::NearestEven, Overflow::Special), 0x7Bu);
-  EXPECT_EQ(f.encode(61440.0, Rounding::NearestEven, Overflow::Saturate), 0x7Bu);
+  EXPECT_EQ(f.encode(61440.0, Rounding::NearestEven, Overflow::Saturate),
+            0x7Bu);
   EXPECT_EQ(f.encode(-1e6, Rounding::NearestEven, Overflow::Special), 0xFCu);
   EXPECT_EQ(f.encode(-1e6, Rounding::NearestEven, Overflow::Saturate), 0xFBu);
   // Directed rounding (IEEE 754 7.4): toward zero never overflows to Inf.
@@ -613,7 +630,8 @@ TEST(FloatFormatFacts, FNUZSpecialCodes) {
     EXPECT_EQ(f.encode(-0.0), 0x00u);
     EXPECT_FALSE(f.hasNegativeZero());
     EXPECT_EQ(f.decode(0xFF), -f.getMaxFinite());
-    EXPECT_TRUE(f.isNaNCode(f.encode(1e9, Rounding::NearestEven, Overflow::Special)));
+    EXPECT_TRUE(
+        f.isNaNCode(f.encode(1e9, Rounding::NearestEven, Overflow::Special)));
     EXPECT_EQ(f.encode(1e9, Rounding::NearestEven, Overflow::Saturate), 0x7Fu);
     EXPECT_EQ(f.encode(-1e9, Rounding::NearestEven, Overflow::Saturate), 0xFFu);
   }
@@ -623,8 +641,8 @@ TEST(FloatFormatFacts, FNUZSpecialCodes) {
 }
 
 TEST(FloatFormatFacts, FiniteFormatsEncodeNaNAsPositiveZero) {
-  for (FloatFormat f : {FloatFormat::e2m1fn(), FloatFormat::e2m3fn(),
-                        FloatFormat::e3m2fn()}) {
+  for (FloatFormat f :
+       {FloatFormat::e2m1fn(), FloatFormat::e2m3fn(), FloatFormat::e3m2fn()}) {
     SCOPED_TRACE(f.getName());
     EXPECT_FALSE(f.hasNaN());
     EXPECT_FALSE(f.hasInf());
@@ -670,11 +688,13 @@ TEST(FloatFormatFacts, E8M0Conventions) {
       EXPECT_EQ(f.encode(1.0, rm, o), 0x7Fu);
       EXPECT_EQ(f.encode(0x1p127, rm, o), 0xFEu);
     }
-  EXPECT_EQ(f.encode(INFINITY, Rounding::NearestEven, Overflow::Special), 0xFFu);
-  EXPECT_EQ(f.encode(INFINITY, Rounding::NearestEven, Overflow::Saturate), 0xFEu);
+  EXPECT_EQ(f.encode(INFINITY, Rounding::NearestEven, Overflow::Special),
+            0xFFu);
+  EXPECT_EQ(f.encode(INFINITY, Rounding::NearestEven, Overflow::Saturate),
+            0xFEu);
   // Ties between 2^k and 2^(k+1) sit at 1.5 * 2^k and go to the even code.
-  EXPECT_EQ(f.encode(1.5), 0x80u);  // 1 (0x7F, odd) vs 2 (0x80, even)
-  EXPECT_EQ(f.encode(3.0), 0x80u);  // 2 (0x80) vs 4 (0x81)
+  EXPECT_EQ(f.encode(1.5), 0x80u); // 1 (0x7F, odd) vs 2 (0x80, even)
+  EXPECT_EQ(f.encode(3.0), 0x80u); // 2 (0x80) vs 4 (0x81)
   EXPECT_EQ(f.encode(1.4), 0x7Fu);
   EXPECT_EQ(f.encode(3.1), 0x81u);
   EXPECT_EQ(f.encode(3.0, Rounding::NearestAway), 0x81u);
@@ -682,9 +702,12 @@ TEST(FloatFormatFacts, E8M0Conventions) {
   EXPECT_EQ(f.encode(1.9, Rounding::Down), 0x7Fu);
   EXPECT_EQ(f.encode(1.9, Rounding::TowardZero), 0x7Fu);
   // Above 2^127: 1.5 * 2^127 ties to 2^127 (0xFE even); beyond overflows.
-  EXPECT_EQ(f.encode(0x1.8p127, Rounding::NearestEven, Overflow::Special), 0xFEu);
-  EXPECT_EQ(f.encode(0x1.9p127, Rounding::NearestEven, Overflow::Special), 0xFFu);
-  EXPECT_EQ(f.encode(0x1.9p127, Rounding::NearestEven, Overflow::Saturate), 0xFEu);
+  EXPECT_EQ(f.encode(0x1.8p127, Rounding::NearestEven, Overflow::Special),
+            0xFEu);
+  EXPECT_EQ(f.encode(0x1.9p127, Rounding::NearestEven, Overflow::Special),
+            0xFFu);
+  EXPECT_EQ(f.encode(0x1.9p127, Rounding::NearestEven, Overflow::Saturate),
+            0xFEu);
   EXPECT_EQ(f.encode(double(FLT_MAX), Rounding::TowardZero, Overflow::Special),
             0xFEu);
 }
@@ -701,6 +724,74 @@ TEST(FloatFormatFacts, UE4M3IsUnsignedE4M3) {
   EXPECT_TRUE(f.isNaNCode(f.encode(std::nan(""))));
   EXPECT_TRUE(f.isNaNCode(FloatFormat::ue5m3().encode(std::nan(""))));
   EXPECT_EQ(FloatFormat::ue5m3().encode(std::nan("")), 0xFFu);
+}
+
+/// f32 exists as a scale format: its codes are the float32 bit patterns and
+/// RNE encoding is the hardware's double -> float conversion.
+TEST(FloatFormatFacts, F32ScaleFormat) {
+  FloatFormat f = FloatFormat::f32();
+  EXPECT_EQ(f.getBitWidth(), 32u);
+  EXPECT_EQ(f.getMaxFinite(), double(FLT_MAX));
+  EXPECT_EQ(f.getMinNormal(), double(FLT_MIN));
+  EXPECT_EQ(f.getMinPositive(),
+            double(std::numeric_limits<float>::denorm_min()));
+  EXPECT_EQ(f.getEmax(), 127);
+  std::mt19937_64 gen(11);
+  std::vector<double> vals = {0.0,
+                              -0.0,
+                              1.0,
+                              -1.5,
+                              0x1p-149,
+                              0x1p-150,
+                              0x1.8p-149,
+                              3 * 0x1p-150,
+                              double(FLT_MAX),
+                              -double(FLT_MAX),
+                              0x1.fffffep127 + 0x1p103,
+                              0x1.fffffep127 + 0x1p102,
+                              1e39,
+                              -1e39};
+  for (int i = 0; i < 100000; ++i) {
+    // Random doubles: float32 midpoints and arbitrary bit patterns in range.
+    uint32_t fb = uint32_t(gen()) & 0x7F7FFFFFu;
+    float lo = ref::bitsToFloat(fb), hi = std::nextafter(lo, INFINITY);
+    double mid = (double(lo) + double(hi)) / 2;
+    vals.push_back(mid);
+    vals.push_back(std::nextafter(mid, 0.0));
+    vals.push_back(-std::nextafter(mid, 1e300));
+    uint64_t db = gen();
+    double d;
+    std::memcpy(&d, &db, 8);
+    if (std::isfinite(d) && std::fabs(d) < 1e38)
+      vals.push_back(d);
+  }
+  size_t bad = 0;
+  for (double v : vals) {
+    float cast = static_cast<float>(v); // RNE
+    uint32_t sat = std::isinf(cast)
+                       ? ref::floatBits(std::copysign(FLT_MAX, cast))
+                       : ref::floatBits(cast);
+    uint32_t special = ref::floatBits(cast);
+    if (f.encode(v, Rounding::NearestEven, Overflow::Saturate) != sat &&
+        bad++ < 10)
+      ADD_FAILURE() << "f32 encode(" << hexDouble(v) << ", Saturate)";
+    if (f.encode(v, Rounding::NearestEven, Overflow::Special) != special &&
+        bad++ < 10)
+      ADD_FAILURE() << "f32 encode(" << hexDouble(v) << ", Special)";
+    if (f.decode(ref::floatBits(cast)) != double(cast) && bad++ < 10)
+      ADD_FAILURE() << "f32 decode of " << hexDouble(cast);
+  }
+  EXPECT_EQ(bad, 0u);
+  EXPECT_TRUE(std::isnan(f.decode(0x7FC00000u)));
+  EXPECT_TRUE(f.isNaNCode(f.encode(std::nan(""))));
+  EXPECT_TRUE(f.isInfCode(0xFF800000u));
+  EXPECT_EQ(f.encode(INFINITY, Rounding::NearestEven, Overflow::Special),
+            0x7F800000u);
+  EXPECT_EQ(f.encode(1.1, Rounding::TowardZero),
+            ref::floatBits(std::nextafter(1.1f, 0.0f)));
+  EXPECT_EQ(f.encode(1.1, Rounding::Up), ref::floatBits(1.1f));
+  EXPECT_EQ(f.encode(-1.1, Rounding::Down), ref::floatBits(-1.1f));
+  EXPECT_EQ(f.getName(), "f32");
 }
 
 //===----------------------------------------------------------------------===//

@@ -90,9 +90,9 @@ std::vector<double> intSweep(const ref::IntRef &r) {
       continue;
     double d = double(k);
     double h = d + 0.5;
-    for (double x : {d, h, std::nextafter(h, -1e300), std::nextafter(h, 1e300),
-                     d + 0.25, d + 0.75, std::nextafter(d, -1e300),
-                     std::nextafter(d, 1e300)})
+    for (double x :
+         {d, h, std::nextafter(h, -1e300), std::nextafter(h, 1e300), d + 0.25,
+          d + 0.75, std::nextafter(d, -1e300), std::nextafter(d, 1e300)})
       v.push_back(x);
   }
   for (double x : {0.0, -0.0, 1e-300, -1e-300, 0x1p-1074, -0x1p-1074, 1e30,
@@ -135,6 +135,9 @@ TEST_P(IntFormatTest, Properties) {
     EXPECT_EQ(si->getInt(), f);
     // Symmetric range: 2^(b-1) - 1.
     EXPECT_EQ(parsed->getMaxAbs(), double(r.maxValue()));
+  } else {
+    // max(|min|, max) = 2^b - 1.
+    EXPECT_EQ(parsed->getMaxAbs(), double(r.maxValue()));
   }
 }
 
@@ -150,7 +153,8 @@ TEST_P(IntFormatTest, EveryCodeRoundTrips) {
     if (ef.decode(c) != double(want))
       log.add("ElementFormat::decode(" + std::to_string(c) + ")");
     if (f.encodeInt(want) != c)
-      log.add("encodeInt(" + std::to_string(want) + ") != " + std::to_string(c));
+      log.add("encodeInt(" + std::to_string(want) +
+              ") != " + std::to_string(c));
     for (Rounding rm : ref::allRoundings()) {
       if (f.encode(double(want), rm) != c)
         log.add("encode(" + std::to_string(want) + ", " +
@@ -192,8 +196,8 @@ TEST_P(IntFormatTest, RoundAndSaturateMatchReference) {
       for (Overflow o : {Overflow::Saturate, Overflow::Special})
         if (ef.encode(v, rm, o) != want)
           log.add("ElementFormat::encode(" + hexDouble(v) + ", " +
-                  ref::roundingName(rm) + ") = " +
-                  std::to_string(ef.encode(v, rm, o)));
+                  ref::roundingName(rm) +
+                  ") = " + std::to_string(ef.encode(v, rm, o)));
     }
   }
 }
@@ -209,6 +213,10 @@ TEST_P(IntFormatTest, RestrictedRangesMatchReference) {
   for (auto [lo, hi] : ranges)
     for (Rounding rm : ref::allRoundings())
       for (double v : vals) {
+        // NaN "encodes as 0"; when 0 is outside [lo, hi] the header does not
+        // say whether that 0 is saturated too, so that corner is not tested.
+        if (std::isnan(v) && (lo > 0 || hi < 0))
+          continue;
         uint32_t want = r.encode(v, rm, lo, hi);
         uint32_t got = f.encode(v, rm, lo, hi);
         if (got != want)
@@ -223,7 +231,9 @@ TEST_P(IntFormatTest, NaNEncodesAsZero) {
   for (Rounding rm : ref::allRoundings()) {
     EXPECT_EQ(f.encode(std::nan(""), rm), 0u);
     EXPECT_EQ(f.encode(-std::nan(""), rm), 0u);
-    EXPECT_EQ(f.encode(std::nan(""), rm, r.minValue() + 1, r.maxValue()), 0u);
+    if (GetParam().isSigned) { // 0 inside [min + 1, max]
+      EXPECT_EQ(f.encode(std::nan(""), rm, r.minValue() + 1, r.maxValue()), 0u);
+    }
   }
 }
 
@@ -286,8 +296,8 @@ TEST(Rounding, RoundToIntegralMatchesReference) {
       vals.push_back(std::ldexp(m, e));
       vals.push_back(-std::ldexp(m, e));
     }
-  for (double d : {0x1p52 - 0.5, -0x1p52 + 0.5, 0x1p53 - 1, 0x1p51 + 0.5,
-                   -0x1p51 - 0.5})
+  for (double d :
+       {0x1p52 - 0.5, -0x1p52 + 0.5, 0x1p53 - 1, 0x1p51 + 0.5, -0x1p51 - 0.5})
     vals.push_back(d);
   Mismatches log("roundToIntegral");
   for (Rounding rm : ref::allRoundings())
@@ -326,8 +336,8 @@ TEST(Rounding, EnumSpellingsRoundTrip) {
     EXPECT_FALSE(s.empty());
     EXPECT_EQ(symbolizeRounding(s), rm) << s;
   }
-  for (ScaleMode m : {ScaleMode::Floor, ScaleMode::Ceil, ScaleMode::Even,
-                      ScaleMode::RCeil}) {
+  for (ScaleMode m :
+       {ScaleMode::Floor, ScaleMode::Ceil, ScaleMode::Even, ScaleMode::RCeil}) {
     std::string_view s = stringify(m);
     EXPECT_FALSE(s.empty());
     EXPECT_EQ(symbolizeScaleMode(s), m) << s;

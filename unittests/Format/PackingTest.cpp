@@ -40,8 +40,8 @@ using Bytes = std::vector<uint8_t>;
 
 TEST(Packing, PackedSize) {
   for (unsigned bits = 1; bits <= 16; ++bits)
-    for (size_t n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 1000,
-                     1001, 4097})
+    for (size_t n :
+         {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 1000, 1001, 4097})
       EXPECT_EQ(packedSize(n, bits), (n * bits + 7) / 8)
           << n << " codes of " << bits << " bits";
   EXPECT_EQ(packedSize(3, 4), 2u);
@@ -183,15 +183,24 @@ struct SerializeCase {
 
 TEST(Serialize, RoundTripAndSizes) {
   const SerializeCase cases[] = {
-      {"mxfp4", {2, 64}},       {"mxfp4", {64}},
-      {"mxfp6_e2m3", {3, 32}},  {"mxfp6_e3m2", {1, 96}},
-      {"mxfp8_e4m3", {4, 32}},  {"mxfp8_e5m2", {2, 64}},
-      {"mxint8", {2, 32}},      {"nvfp4", {2, 32}},
-      {"nvfp4", {3, 16}},       {"nvint4", {2, 48}},
-      {"int8", {5, 7}},         {"int4", {4, 128}},
-      {"int4_g32", {4, 64}},    {"int8_g64", {2, 128}},
-      {"nf4", {2, 64}},         {"nf4_g32", {3, 32}},
-      {"fp8_e4m3", {3, 5}},     {"fp8_e5m2", {9}},
+      {"mxfp4", {2, 64}},
+      {"mxfp4", {64}},
+      {"mxfp6_e2m3", {3, 32}},
+      {"mxfp6_e3m2", {1, 96}},
+      {"mxfp8_e4m3", {4, 32}},
+      {"mxfp8_e5m2", {2, 64}},
+      {"mxint8", {2, 32}},
+      {"nvfp4", {2, 32}},
+      {"nvfp4", {3, 16}},
+      {"nvint4", {2, 48}},
+      {"int8", {5, 7}},
+      {"int4", {4, 128}},
+      {"int4_g32", {4, 64}},
+      {"int8_g64", {2, 128}},
+      {"nf4", {2, 64}},
+      {"nf4_g32", {3, 32}},
+      {"fp8_e4m3", {3, 5}},
+      {"fp8_e5m2", {9}},
       {"element=ui4,scale=f16,block=32,axis=-1,zero_point=ui4", {2, 64}},
       {"element=i8,scale=f8E8M0FNU,block=10,axis=-1", {7, 10}},
   };
@@ -238,9 +247,9 @@ TEST(Serialize, MXFP4Layout) {
   std::vector<int64_t> shape = {64};
   std::vector<float> data(64, 0.0f);
   for (int i = 0; i < 32; ++i)
-    data[i] = 1.0f;          // block 0: amax 1 -> shared exp -2 -> 0x7D
+    data[i] = 1.0f; // block 0: amax 1 -> shared exp -2 -> 0x7D
   for (int i = 32; i < 64; ++i)
-    data[i] = 512.0f;        // block 1: amax 512 -> 9 - 2 = 7 -> 0x86
+    data[i] = 512.0f; // block 1: amax 512 -> 9 - 2 = 7 -> 0x86
   QuantizedTensor q = quantize(*fmt, data.data(), shape);
   Bytes bytes = serialize(*fmt, q);
   ASSERT_GE(bytes.size(), 34u);

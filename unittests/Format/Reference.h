@@ -255,7 +255,9 @@ public:
   }
 
   const MiniFloatSpec &getSpec() const { return s; }
-  unsigned bitWidth() const { return (s.hasSign ? 1 : 0) + s.expBits + s.manBits; }
+  unsigned bitWidth() const {
+    return (s.hasSign ? 1 : 0) + s.expBits + s.manBits;
+  }
   uint32_t numCodes() const { return 1u << bitWidth(); }
   uint32_t signBit() const {
     return s.hasSign ? 1u << (s.expBits + s.manBits) : 0;
@@ -500,23 +502,22 @@ struct IntRef {
 /// bitsandbytes' NF4 table (bitsandbytes/functional.py, create_normal_map /
 /// the CUDA dDequantizeNF4 constants), written out here as float literals.
 inline const std::vector<float> &nf4Table() {
-  static const std::vector<float> t = {
-      -1.0f,
-      -0.6961928009986877f,
-      -0.5250730514526367f,
-      -0.39491748809814453f,
-      -0.28444138169288635f,
-      -0.18477343022823334f,
-      -0.09105003625154495f,
-      0.0f,
-      0.07958029955625534f,
-      0.16093020141124725f,
-      0.24611230194568634f,
-      0.33791524171829224f,
-      0.44070982933044434f,
-      0.5626170039176941f,
-      0.7229568362236023f,
-      1.0f};
+  static const std::vector<float> t = {-1.0f,
+                                       -0.6961928009986877f,
+                                       -0.5250730514526367f,
+                                       -0.39491748809814453f,
+                                       -0.28444138169288635f,
+                                       -0.18477343022823334f,
+                                       -0.09105003625154495f,
+                                       0.0f,
+                                       0.07958029955625534f,
+                                       0.16093020141124725f,
+                                       0.24611230194568634f,
+                                       0.33791524171829224f,
+                                       0.44070982933044434f,
+                                       0.5626170039176941f,
+                                       0.7229568362236023f,
+                                       1.0f};
   return t;
 }
 

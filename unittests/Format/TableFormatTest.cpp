@@ -99,8 +99,8 @@ TEST(TableFormat, NF4MatchesBitsandbytes) {
   EXPECT_EQ(nf4.getBitWidth(), 4u);
   EXPECT_EQ(nf4.getNumCodes(), 16u);
   EXPECT_EQ(nf4.getMaxAbs(), 1.0);
-  EXPECT_TRUE(TableFormat::validate(std::vector<double>(t.begin(), t.end()))
-                  .empty());
+  EXPECT_TRUE(
+      TableFormat::validate(std::vector<double>(t.begin(), t.end())).empty());
   EXPECT_TRUE(nf4 == TableFormat(toArray(t)));
 }
 
@@ -151,8 +151,8 @@ TEST(TableFormat, EqualMagnitudeTiesPickTheSmallerCode) {
   // No zero entry: 0 is equally far from -1 (code 7) and 1 (code 8).
   std::vector<float> t = {-8, -7, -6, -5, -4, -3, -2, -1,
                           1,  2,  3,  4,  5,  6,  7,  8};
-  ASSERT_TRUE(TableFormat::validate(std::vector<double>(t.begin(), t.end()))
-                  .empty());
+  ASSERT_TRUE(
+      TableFormat::validate(std::vector<double>(t.begin(), t.end())).empty());
   TableFormat f(toArray(t));
   EXPECT_EQ(f.getName(), "codebook");
   EXPECT_EQ(f.getMaxAbs(), 8.0);
@@ -161,10 +161,10 @@ TEST(TableFormat, EqualMagnitudeTiesPickTheSmallerCode) {
   EXPECT_EQ(f.encode(std::nan("")), 7u);
   EXPECT_EQ(f.encode(1e-9), 8u);
   EXPECT_EQ(f.encode(-1e-9), 7u);
-  EXPECT_EQ(f.encode(1.5), 8u);   // 1 vs 2: smaller magnitude
-  EXPECT_EQ(f.encode(-1.5), 7u);  // -1 vs -2
-  EXPECT_EQ(f.encode(7.5), 14u);  // 7 vs 8
-  EXPECT_EQ(f.encode(-7.5), 1u);  // -7 vs -8
+  EXPECT_EQ(f.encode(1.5), 8u);  // 1 vs 2: smaller magnitude
+  EXPECT_EQ(f.encode(-1.5), 7u); // -1 vs -2
+  EXPECT_EQ(f.encode(7.5), 14u); // 7 vs 8
+  EXPECT_EQ(f.encode(-7.5), 1u); // -7 vs -8
   checkAgainstReference(f, t, "symmetric codebook");
 }
 
@@ -181,9 +181,9 @@ TEST(TableFormat, UniformCodebook) {
 }
 
 TEST(TableFormat, AsymmetricCodebook) {
-  std::vector<float> t = {-0.75f, -0.5f, -0.375f, -0.25f, -0.125f, 0.0f,
-                          0.0625f, 0.125f, 0.25f, 0.3125f, 0.5f, 0.625f,
-                          0.75f, 1.0f, 1.5f, 3.0f};
+  std::vector<float> t = {-0.75f,  -0.5f,  -0.375f, -0.25f,  -0.125f, 0.0f,
+                          0.0625f, 0.125f, 0.25f,   0.3125f, 0.5f,    0.625f,
+                          0.75f,   1.0f,   1.5f,    3.0f};
   TableFormat f(toArray(t));
   EXPECT_EQ(f.getMaxAbs(), 3.0);
   EXPECT_EQ(f.encode(std::nan("")), 5u);

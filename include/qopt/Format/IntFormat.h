@@ -32,7 +32,7 @@ public:
   /// Code of an integer, clamped to [getMin(), getMax()].
   uint32_t encodeInt(int64_t value) const;
   /// round(value) under `rounding`, saturated to [lo, hi] (defaults: the full
-  /// range). NaN encodes as 0.
+  /// range). NaN encodes as 0 (clamped into [lo, hi]).
   uint32_t encode(double value, Rounding rounding = Rounding::NearestEven) const;
   uint32_t encode(double value, Rounding rounding, int64_t lo, int64_t hi) const;
 

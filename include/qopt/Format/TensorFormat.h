@@ -68,8 +68,9 @@ public:
   /// Named presets (mxfp4, mxfp6_e2m3, mxfp6_e3m2, mxfp8_e4m3, mxfp8_e5m2,
   /// mxint8, nvfp4, nvint4, fp8_e4m3, fp8_e5m2, int8, int4, int8_g<N>,
   /// int4_g<N>, nf4, nf4_g<N>) or a long form
-  /// `element=f4E2M1FN,scale=f8E8M0FNU,block=32[x32],axis=-1[,-2]
-  ///  [,channel=0][,tensor_scale=f32][,zero_point=ui4]`.
+  /// `element=f4E2M1FN,scale=f8E8M0FNU,block=32[x32],axis=-1[x-2]
+  ///  [,channel=0][,tensor_scale=f32][,zero_point=ui4]` (lists use 'x'
+  /// because ',' separates keys; `axis` defaults to the trailing axes).
   /// On failure returns nullopt and sets `error`.
   static std::optional<TensorFormat> parse(std::string_view spec, std::string &error);
   /// The preset name this format equals, if any (used for aliases).
