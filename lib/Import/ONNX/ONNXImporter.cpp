@@ -307,6 +307,8 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
   for (size_t i = 0; i < argNames.size(); ++i) {
     values[argNames[i]].value = entry->getArgument(i);
     func.setArgAttr(i, "onnx.name", StringAttr::get(&ctx, argNames[i]));
+    func.setArgAttr(i, "onnx.dtype",
+                    IntegerAttr::get(IntegerType::get(&ctx, 32), values[argNames[i]].dtype));
   }
   builder.setInsertionPointToStart(entry);
   return success();
@@ -393,8 +395,11 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   }
   func::ReturnOp::create(builder, func.getLoc(), results);
   func.setType(FunctionType::get(&ctx, func.getArgumentTypes(), resultTypes));
-  for (int i = 0; i < g.output_size(); ++i)
+  for (int i = 0; i < g.output_size(); ++i) {
     func.setResultAttr(i, "onnx.name", StringAttr::get(&ctx, g.output(i).name()));
+    func.setResultAttr(i, "onnx.dtype", IntegerAttr::get(IntegerType::get(&ctx, 32),
+                                                         values[g.output(i).name()].dtype));
+  }
   (*module)->setAttr("qopt.source", StringAttr::get(&ctx, llvm::sys::path::filename(path)));
   return module;
 }

@@ -1,0 +1,32 @@
+//===- Pipelines.h - named qopt pass pipelines ------------------*- C++ -*-===//
+//
+// Part of qopt. `qopt-x86-pipeline` lowers an imported model (func over
+// tensors in linalg/tensor/arith/math) to the LLVM dialect with a bare-pointer
+// C ABI; qopt-compile, qopt-opt and mlir-opt (through the plugin) run the
+// same pipeline.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_PIPELINE_PIPELINES_H
+#define QOPT_PIPELINE_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::qopt {
+
+struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
+  PassOptions::Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse producer/consumer element-wise linalg ops before bufferizing"),
+      llvm::cl::init(true)};
+};
+
+/// Appends the x86 lowering to `pm` (anchored on builtin.module).
+void buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options);
+
+/// Registers every qopt pipeline with the global pass registry.
+void registerQOptPipelines();
+
+} // namespace mlir::qopt
+
+#endif // QOPT_PIPELINE_PIPELINES_H

@@ -1,0 +1,250 @@
+//===- qopt-compile.cpp - ONNX model -> native library ---------------------===//
+//
+// Part of qopt. A thin driver: import (lib/Import/ONNX), the registered
+// qopt-x86-pipeline (lib/Pipeline), emission (lib/Target). Nothing is written
+// unless everything succeeded; outputs appear atomically (rename).
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Import/ONNX/ONNXImporter.h"
+#include "qopt/InitAll.h"
+#include "qopt/Pipeline/Pipelines.h"
+#include "qopt/Target/Emit.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("qopt-compile options");
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"), cl::Required,
+                                      cl::cat(category));
+static cl::opt<std::string> outputPath(
+    "o", cl::desc("Output file ('-' = stdout for mlir/llvm/asm). For --emit=lib also writes "
+                  "<output>.h"),
+    cl::value_desc("path"), cl::cat(category));
+static cl::opt<std::string> target("target", cl::desc("Code generation target (x86)"),
+                                   cl::init("x86"), cl::cat(category));
+enum class Emit { MLIR, LLVM, Asm, Obj, Lib };
+static cl::opt<Emit> emitKind(
+    "emit", cl::desc("What to write"), cl::init(Emit::Lib),
+    cl::values(clEnumValN(Emit::MLIR, "mlir", "MLIR after the --stop-after stage"),
+               clEnumValN(Emit::LLVM, "llvm", "optimised LLVM IR"),
+               clEnumValN(Emit::Asm, "asm", "assembly"), clEnumValN(Emit::Obj, "obj", "object file"),
+               clEnumValN(Emit::Lib, "lib", "shared library + C header (default)")),
+    cl::cat(category));
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Pin a graph input's shape: NAME:D0xD1x... (repeatable; 'scalar' for rank 0)"),
+    cl::value_desc("NAME:DIMS"), cl::cat(category));
+// `--stop-after` is already registered by LLVM's code generator (a
+// cl::opt<std::string>); qopt-compile adopts that option instead of
+// registering a clashing one, and only accepts it with --emit=mlir so
+// LLVM's codegen never sees a value.
+static cl::opt<std::string> &stopAfterOption() {
+  auto &opts = cl::getRegisteredOptions();
+  return *static_cast<cl::opt<std::string> *>(opts["stop-after"]);
+}
+static cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: this machine's)"),
+                                 cl::init(""), cl::cat(category));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0-3"), cl::init(3),
+                                  cl::Prefix, cl::cat(category));
+static cl::opt<std::string> cc("cc", cl::desc("C compiler used to link --emit=lib (env QOPT_CC)"),
+                               cl::init(""), cl::cat(category));
+
+static int fail(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "qopt-compile") << msg << "\n";
+  return 1;
+}
+
+/// Writes `content` to `path` atomically (temporary + rename).
+static LogicalResult writeAtomically(llvm::StringRef path, llvm::StringRef content, std::string &err) {
+  std::string tmp = (path + ".tmp").str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmp, ec);
+    if (ec) {
+      err = "cannot write '" + tmp + "': " + ec.message();
+      return failure();
+    }
+    os << content;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    err = "cannot write '" + path.str() + "': " + ec.message();
+    return failure();
+  }
+  return success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::opt<std::string> &stopAfter = stopAfterOption();
+  stopAfter.setDescription("With --emit=mlir: the last stage to run: import | lower (default)");
+  stopAfter.setValueStr("stage");
+  stopAfter.setHiddenFlag(cl::NotHidden);
+  stopAfter.addCategory(category);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qopt-compile: compile an ONNX model to native code\n\n"
+      "  qopt-compile model.onnx -o model.so            # shared library + model.so.h\n"
+      "  qopt-compile model.onnx --emit=mlir -o -       # the lowered MLIR\n"
+      "  qopt-compile model.onnx --emit=mlir --stop-after=import -o -\n"
+      "  qopt-compile model.onnx --input-shape=x:1x128x768 -o m.so\n");
+
+  if (target != "x86")
+    return fail("--target=" + target + " is not supported (supported: x86)");
+  if (outputPath.empty())
+    return fail("no output given: use -o <path> ('-' for stdout with --emit=mlir|llvm|asm)");
+  bool toStdout = outputPath == "-";
+  if (toStdout && (emitKind == Emit::Obj || emitKind == Emit::Lib))
+    return fail("--emit=obj and --emit=lib need a file path for -o");
+  if (stopAfter.getNumOccurrences() && emitKind != Emit::MLIR)
+    return fail("--stop-after applies to --emit=mlir only");
+  if (!stopAfter.empty() && stopAfter != "import" && stopAfter != "lower")
+    return fail("--stop-after=" + stopAfter + " is not a stage (import, lower)");
+  if (optLevel > 3)
+    return fail("-O" + llvm::Twine(optLevel) + " is not an optimisation level (0-3)");
+
+  qopt::ONNXImportOptions importOptions;
+  importOptions.entryName = "qopt_model_main";
+  for (const std::string &s : inputShapes) {
+    std::string err = qopt::parseInputShapeFlag(s, importOptions);
+    if (!err.empty())
+      return fail(err);
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  qopt::registerAllQOptDialects(registry);
+  qopt::registerONNXImportDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  // Diagnostics: "qopt-compile: error: <location>: <message>".
+  ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
+    std::string loc;
+    llvm::raw_string_ostream los(loc);
+    if (auto name = dyn_cast<NameLoc>(diag.getLocation()))
+      los << "node '" << name.getName().strref() << "': ";
+    else if (auto file = dyn_cast<FileLineColLoc>(diag.getLocation()))
+      los << file.getFilename().strref() << ": ";
+    std::string msg = diag.str();
+    std::string prefix = llvm::StringRef(msg).starts_with("node '") ? "" : loc;
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      llvm::WithColor::error(llvm::errs(), "qopt-compile") << prefix << msg << "\n";
+    else
+      llvm::WithColor::warning(llvm::errs(), "qopt-compile") << prefix << msg << "\n";
+    return success();
+  });
+
+  OwningOpRef<ModuleOp> module = qopt::importONNXModel(inputPath, context, importOptions);
+  if (!module)
+    return 1;
+  FailureOr<qopt::ModelInterface> iface = qopt::getModelInterface(*module, importOptions.entryName);
+  if (failed(iface))
+    return 1;
+
+  auto writeText = [&](const std::function<void(llvm::raw_ostream &)> &fn) -> int {
+    if (toStdout) {
+      fn(llvm::outs());
+      return 0;
+    }
+    std::string text, err;
+    llvm::raw_string_ostream os(text);
+    fn(os);
+    if (failed(writeAtomically(outputPath, text, err)))
+      return fail(err);
+    return 0;
+  };
+
+  if (emitKind == Emit::MLIR && stopAfter == "import")
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+
+  PassManager pm(&context);
+  qopt::X86PipelineOptions pipelineOptions;
+  qopt::buildX86Pipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return fail("lowering failed (see the errors above)");
+  if (emitKind == Emit::MLIR)
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+
+  llvm::LLVMContext llvmContext;
+  qopt::CodegenOptions codegen;
+  codegen.cpu = mcpu;
+  codegen.optLevel = optLevel;
+  std::string err;
+  std::unique_ptr<llvm::Module> llvmModule =
+      qopt::translateAndOptimize(*module, llvmContext, codegen, err);
+  if (!llvmModule)
+    return fail(err);
+
+  if (emitKind == Emit::LLVM || emitKind == Emit::Asm) {
+    if (toStdout) {
+      if (failed(qopt::emit(*llvmModule, emitKind == Emit::LLVM ? qopt::EmitKind::LLVMIR
+                                                                 : qopt::EmitKind::Assembly,
+                            codegen, llvm::outs(), err)))
+        return fail(err);
+      return 0;
+    }
+  }
+  // File outputs: write to a temporary next to the target, rename at the end.
+  std::string tmpObj = outputPath + ".tmp";
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(tmpObj); });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmpObj, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return fail("cannot write '" + tmpObj + "': " + ec.message());
+    qopt::EmitKind kind = emitKind == Emit::LLVM ? qopt::EmitKind::LLVMIR
+                          : emitKind == Emit::Asm ? qopt::EmitKind::Assembly
+                                                  : qopt::EmitKind::Object;
+    if (failed(qopt::emit(*llvmModule, kind, codegen, os, err)))
+      return fail(err);
+  }
+  if (emitKind != Emit::Lib) {
+    if (std::error_code ec = llvm::sys::fs::rename(tmpObj, outputPath))
+      return fail("cannot write '" + outputPath + "': " + ec.message());
+    return 0;
+  }
+  // Shared library + header.
+  std::string prefix = llvm::sys::path::stem(outputPath).str();
+  std::string source = llvm::sys::path::filename(inputPath).str();
+  std::string wrapperPath = outputPath + ".wrapper.tmp.c";
+  std::string libTmp = outputPath + ".so.tmp";
+  llvm::scope_exit cleanup2([&] {
+    llvm::sys::fs::remove(wrapperPath);
+    llvm::sys::fs::remove(libTmp);
+  });
+  if (failed(writeAtomically(wrapperPath, qopt::generateWrapper(*iface, prefix), err)))
+    return fail(err);
+  std::string compiler = cc;
+  if (compiler.empty())
+    compiler = getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22";
+  if (failed(qopt::linkSharedLibrary(compiler, tmpObj, wrapperPath, "", libTmp, err)))
+    return fail(err);
+  if (failed(writeAtomically(outputPath + ".h", qopt::generateHeader(*iface, prefix, source), err)))
+    return fail(err);
+  if (std::error_code ec = llvm::sys::fs::rename(libTmp, outputPath)) {
+    llvm::sys::fs::remove(outputPath + ".h");
+    return fail("cannot write '" + outputPath + "': " + ec.message());
+  }
+  return 0;
+}
