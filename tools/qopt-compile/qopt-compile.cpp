@@ -32,8 +32,10 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("qopt-compile options");
-static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"), cl::Required,
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
                                       cl::cat(category));
+static cl::opt<bool> listOps("list-ops", cl::desc("Print the supported ONNX ops and exit"),
+                             cl::cat(category));
 static cl::opt<std::string> outputPath(
     "o", cl::desc("Output file ('-' = stdout for mlir/llvm/asm). For --emit=lib also writes "
                   "<output>.h"),
@@ -108,6 +110,13 @@ int main(int argc, char **argv) {
       "  qopt-compile model.onnx --emit=mlir --stop-after=import -o -\n"
       "  qopt-compile model.onnx --input-shape=x:1x128x768 -o m.so\n");
 
+  if (listOps) {
+    for (const std::string &op : qopt::getSupportedONNXOps())
+      llvm::outs() << op << "\n";
+    return 0;
+  }
+  if (inputPath.empty())
+    return fail("no input model given (qopt-compile model.onnx -o out.so; see --help)");
   if (target != "x86")
     return fail("--target=" + target + " is not supported (supported: x86)");
   if (outputPath.empty())

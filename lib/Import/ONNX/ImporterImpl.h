@@ -127,6 +127,8 @@ class OpTable {
 public:
   void add(llvm::StringRef domain, llvm::StringRef opType, OpHandler handler);
   const OpHandler *lookup(llvm::StringRef domain, llvm::StringRef opType) const;
+  /// "OpType" or "domain.OpType" of every registered handler, sorted.
+  std::vector<std::string> names() const;
 
 private:
   llvm::StringMap<OpHandler> handlers;

@@ -26,6 +26,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -526,6 +527,18 @@ const OpHandler *OpTable::lookup(llvm::StringRef domain, llvm::StringRef opType)
   auto it = handlers.find((domain + "::" + opType).str());
   return it == handlers.end() ? nullptr : &it->second;
 }
+
+std::vector<std::string> OpTable::names() const {
+  std::vector<std::string> out;
+  for (const auto &entry : handlers) {
+    auto [domain, op] = entry.getKey().split("::");
+    out.push_back(domain.empty() ? op.str() : (domain + "." + op).str());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> mlir::qopt::getSupportedONNXOps() { return getOpTable().names(); }
 
 const OpTable &mlir::qopt::onnx_import::getOpTable() {
   static const OpTable table = [] {

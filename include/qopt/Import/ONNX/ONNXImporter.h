@@ -33,6 +33,9 @@ void registerONNXImportDialects(DialectRegistry &registry);
 /// message (empty on success).
 std::string parseInputShapeFlag(llvm::StringRef flag, ONNXImportOptions &options);
 
+/// Every op type the importer handles ("Add", "com.microsoft.MatMulNBits").
+std::vector<std::string> getSupportedONNXOps();
+
 /// Imports the model at `path`. Returns null after emitting diagnostics.
 OwningOpRef<ModuleOp> importONNXModel(llvm::StringRef path, MLIRContext &context,
                                       const ONNXImportOptions &options);

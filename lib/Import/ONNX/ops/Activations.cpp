@@ -29,6 +29,14 @@ static OpHandler unary(UnaryFn fn, bool anyType = false) {
     if (n.numInputs() < 1 || !n.hasInput(0))
       return n.emitError() << "expects an input";
     int32_t dt = n.dtypeOf(0);
+    // Shape arithmetic (Neg/Abs of known integers) folds at import.
+    const std::string &op = n.proto().op_type();
+    if (const ConstTensor *c = n.constant(0); c && c->isInt() && (op == "Neg" || op == "Abs")) {
+      ConstTensor r = *c;
+      for (int64_t &v : r.ints)
+        v = op == "Neg" ? -v : std::abs(v);
+      return n.setConstOutput(0, std::move(r));
+    }
     if (!anyType && !isFloatDType(dt))
       return n.emitError() << "input type " << dtypeName(dt) << " is not supported (float only)";
     Value r = buildElementwise(n.builder(), n.getLoc(), {n.input(0)}, n.shapeOf(0),

@@ -250,11 +250,14 @@ static Value buildAveragePool(OpBuilder &b, Location loc, Value x, int32_t dt, c
   // Divisors per spatial dim, in padded coordinates p = o*stride + r*dilation:
   // with count_include_pad the taps before the end of the ONNX end pad (not
   // the ceil_mode overhang) count, without it only taps inside the input.
+  // The count is a product of per-dim counts; dims whose count is the same
+  // everywhere become size-1 (broadcast) dims of the divisor constant.
   std::vector<std::vector<int64_t>> counts(w.rank());
   bool uniform = true;
-  int64_t full = 1;
+  double full = 1;
+  ConstTensor divisor;
+  divisor.dtype = accDT;
   for (size_t i = 0; i < w.rank(); ++i) {
-    full *= w.kernel[i];
     for (int64_t o = 0; o < w.out[i]; ++o) {
       int64_t c = 0;
       for (int64_t r = 0; r < w.kernel[i]; ++r) {
@@ -264,30 +267,33 @@ static Value buildAveragePool(OpBuilder &b, Location loc, Value x, int32_t dt, c
         c += inside ? 1 : 0;
       }
       counts[i].push_back(c);
-      uniform &= c == w.kernel[i];
     }
+    if (llvm::all_equal(counts[i])) {
+      full *= double(counts[i].front());
+      counts[i].resize(1);
+    } else {
+      uniform = false;
+    }
+    divisor.shape.push_back(int64_t(counts[i].size()));
   }
   Type outElem = xt.getElementType();
   if (uniform)
     return buildElementwise(b, loc, {sum}, outShape, outElem,
                             [&](OpBuilder &nb, Location nl, ValueRange a) {
-                              Value d = scalarConstant(nb, nl, acc, double(full));
+                              Value d = scalarConstant(nb, nl, acc, full);
                               Value q = arith::DivFOp::create(nb, nl, a[0], d);
                               return convertScalar(nb, nl, q, accDT, dt);
                             });
-  ConstTensor divisor;
-  divisor.dtype = accDT;
-  divisor.shape.assign(w.out.begin(), w.out.end());
-  int64_t total = 1;
-  for (int64_t o : w.out)
-    total *= o;
+  int64_t total = divisor.numElements();
   for (int64_t flat = 0; flat < total; ++flat) {
-    int64_t rem = flat, c = 1;
+    int64_t rem = flat;
+    double c = 1;
     for (size_t i = w.rank(); i-- > 0;) {
-      c *= counts[i][rem % w.out[i]];
-      rem /= w.out[i];
+      int64_t size = int64_t(counts[i].size());
+      c *= double(counts[i][rem % size]);
+      rem /= size;
     }
-    divisor.floats.push_back(double(c));
+    divisor.floats.push_back(c);
   }
   Value div = materializeConst(b, loc, divisor);
   return buildElementwise(b, loc, {sum, div}, outShape, outElem,

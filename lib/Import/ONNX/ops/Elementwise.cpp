@@ -17,6 +17,68 @@ namespace {
 using BinaryFn = std::function<Value(OpBuilder &, Location, Value, Value, int32_t dt)>;
 } // namespace
 
+/// Import-time evaluation of an integer/bool element-wise node whose inputs
+/// are all known (shape arithmetic: Shape -> Gather -> Sub -> Concat ...).
+static std::optional<ConstTensor> foldIntegers(NodeContext &n, ArrayRef<int64_t> outShape,
+                                               int32_t outDT) {
+  int32_t dt = n.dtypeOf(0);
+  if (isFloatDType(dt))
+    return std::nullopt;
+  std::vector<const ConstTensor *> cs;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    const ConstTensor *c = n.constant(i);
+    if (!c)
+      return std::nullopt;
+    cs.push_back(c);
+  }
+  const std::string &op = n.proto().op_type();
+  auto eval = [&](int64_t a, int64_t b) -> std::optional<int64_t> {
+    if (op == "Add" || op == "Sum") return a + b;
+    if (op == "Sub") return a - b;
+    if (op == "Mul") return a * b;
+    if (op == "Div") return b == 0 ? std::nullopt : std::optional<int64_t>(a / b);
+    if (op == "Min") return std::min(a, b);
+    if (op == "Max") return std::max(a, b);
+    if (op == "Equal") return int64_t(a == b);
+    if (op == "Less") return int64_t(a < b);
+    if (op == "LessOrEqual") return int64_t(a <= b);
+    if (op == "Greater") return int64_t(a > b);
+    if (op == "GreaterOrEqual") return int64_t(a >= b);
+    if (op == "And") return int64_t(a && b);
+    if (op == "Or") return int64_t(a || b);
+    if (op == "Xor") return int64_t(bool(a) != bool(b));
+    return std::nullopt;
+  };
+  ConstTensor r;
+  r.dtype = outDT;
+  r.shape.assign(outShape.begin(), outShape.end());
+  int64_t count = r.numElements();
+  std::vector<int64_t> idx(outShape.size(), 0);
+  for (int64_t e = 0; e < count; ++e) {
+    std::optional<int64_t> acc;
+    for (const ConstTensor *c : cs) {
+      int64_t lin = 0, stride = 1;
+      size_t off = outShape.size() - c->shape.size();
+      for (int64_t d = int64_t(c->shape.size()) - 1; d >= 0; --d) {
+        lin += (c->shape[d] == 1 ? 0 : idx[off + d]) * stride;
+        stride *= c->shape[d];
+      }
+      int64_t v = c->ints[lin];
+      if (!acc)
+        acc = v;
+      else if (!(acc = eval(*acc, v)))
+        return std::nullopt;
+    }
+    r.ints.push_back(*acc);
+    for (int64_t d = int64_t(outShape.size()) - 1; d >= 0; --d) {
+      if (++idx[d] < outShape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return r;
+}
+
 /// Broadcasts all inputs of `n` (which must share one data type) and applies
 /// `fn` pairwise left to right. `resultDT` overrides the output type.
 static LogicalResult variadic(NodeContext &n, const BinaryFn &fn,
@@ -33,12 +95,15 @@ static LogicalResult variadic(NodeContext &n, const BinaryFn &fn,
       return n.emitError() << "input " << i << " is " << dtypeName(n.dtypeOf(i))
                            << " but input 0 is " << dtypeName(dt);
     shapes.push_back(n.shapeOf(i));
-    operands.push_back(n.input(i));
   }
   auto shape = broadcastShapes(shapes);
   if (!shape)
     return n.emitError() << "input shapes cannot be broadcast together";
   int32_t outDT = resultDT.value_or(dt);
+  if (std::optional<ConstTensor> folded = foldIntegers(n, *shape, outDT))
+    return n.setConstOutput(0, std::move(*folded));
+  for (size_t i = 0; i < n.numInputs(); ++i)
+    operands.push_back(n.input(i));
   Type elem = elementTypeOf(n.getContext(), outDT);
   Value r = buildElementwise(n.builder(), n.getLoc(), operands, *shape, elem,
                              [&](OpBuilder &b, Location loc, ValueRange a) {

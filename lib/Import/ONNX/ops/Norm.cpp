@@ -1,4 +1,4 @@
-//===- Norm.cpp - ONNX softmax and normalisation ops ------------------------===//
+//===- Norm.cpp - ONNX softmax and normalisation ops ----------------------===//
 //
 // Part of qopt. Softmax LogSoftmax (both axis conventions), LayerNormalization,
 // RMSNormalization, SimplifiedLayerNormalization, SkipLayerNormalization,
@@ -228,16 +228,21 @@ static FailureOr<Operand> broadcastOperand(NodeContext &n, size_t i, llvm::Strin
   return Operand{n.input(i), n.dtypeOf(i)};
 }
 
-/// The compute type of a LayerNormalization-style node from its stash_type.
-static FailureOr<int32_t> stashDType(NodeContext &n, int32_t dt) {
+/// The validated stash_type of a LayerNormalization-style node: the type of
+/// its Mean / InvStdDev outputs.
+static FailureOr<int32_t> stashDType(NodeContext &n) {
   int64_t stash = n.intAttr("stash_type", dtype::Float);
   if (!isFloatDType(int32_t(stash)))
     return n.emitError() << "stash_type " << stash << " (" << dtypeName(int32_t(stash))
                          << ") is not a float type";
-  // Never compute below the input's own precision (f64 stays f64).
-  if (dt == dtype::Double)
-    return int32_t(dtype::Double);
   return int32_t(stash);
+}
+
+/// Arithmetic runs in f32, or f64 when the input or the stash type is f64:
+/// never below the input's precision nor the stash type's.
+static int32_t stashComputeDType(int32_t dt, int32_t stash) {
+  return dt == dtype::Double || stash == dtype::Double ? int32_t(dtype::Double)
+                                                       : int32_t(dtype::Float);
 }
 
 /// Axes axis..rank-1 for a LayerNormalization-style `axis` attribute.
@@ -271,9 +276,10 @@ static LogicalResult importLayerNormLike(NodeContext &n, bool center, bool hasBi
   auto axes = trailingAxes(n, int64_t(shape.size()));
   if (failed(axes))
     return failure();
-  auto cdt = stashDType(n, dt);
-  if (failed(cdt))
+  auto stash = stashDType(n);
+  if (failed(stash))
     return failure();
+  int32_t cdt = stashComputeDType(dt, *stash);
   auto scale = broadcastOperand(n, 1, "Scale", shape);
   if (failed(scale))
     return failure();
@@ -285,17 +291,20 @@ static LogicalResult importLayerNormLike(NodeContext &n, bool center, bool hasBi
     bias = *b;
   }
   double eps = n.floatAttr("epsilon", 1e-5f);
-  Normalized r = normalize(n.builder(), n.getLoc(), n.input(0), dt, *cdt, dt, *axes, eps, center,
-                           *scale, bias);
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  Normalized r = normalize(b, loc, n.input(0), dt, cdt, dt, *axes, eps, center, *scale, bias);
   if (failed(n.setOutput(0, r.y, dt)))
     return failure();
+  // Mean and InvStdDev are of the stash type (U).
   if (meanOut && n.hasOutput(*meanOut)) {
     if (!r.mean)
       return n.emitError() << "has no mean output";
-    if (failed(n.setOutput(*meanOut, r.mean, *cdt)))
+    if (failed(n.setOutput(*meanOut, convertTensor(b, loc, r.mean, cdt, *stash), *stash)))
       return failure();
   }
-  if (invStdOut && failed(n.setOutput(*invStdOut, r.invStd, *cdt)))
+  if (invStdOut && n.hasOutput(*invStdOut) &&
+      failed(n.setOutput(*invStdOut, convertTensor(b, loc, r.invStd, cdt, *stash), *stash)))
     return failure();
   return success();
 }

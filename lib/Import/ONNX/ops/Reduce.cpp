@@ -1,4 +1,4 @@
-//===- Reduce.cpp - ONNX reductions, ArgMax, ArgMin -------------------------===//
+//===- Reduce.cpp - ONNX reductions, ArgMax, ArgMin -----------------------===//
 //
 // Part of qopt. ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd
 // ReduceSumSquare ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp (axes as an

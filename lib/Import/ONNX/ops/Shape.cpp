@@ -294,7 +294,9 @@ static LogicalResult importConcat(NodeContext &n) {
   return n.setOutput(0, acc, n.dtypeOf(0));
 }
 
-/// out[idx] = in[start + idx * step] along each axis (others: identity).
+/// out[idx] = in[start + idx * step] along each axis (others: identity): a
+/// strided tensor.extract_slice over the covered range, then a reversal of
+/// the axes with negative steps.
 static Value stridedView(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> outShape,
                          ArrayRef<int64_t> starts, ArrayRef<int64_t> steps) {
   auto t = cast<RankedTensorType>(input.getType());
@@ -302,13 +304,26 @@ static Value stridedView(OpBuilder &b, Location loc, Value input, ArrayRef<int64
   int64_t rank = t.getRank();
   if (product(outShape) == 0)
     return tensor::EmptyOp::create(b, loc, outShape, t.getElementType());
+  SmallVector<OpFoldResult> offs, sizes, strides;
+  bool reverse = false;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t lo = steps[d] > 0 ? starts[d] : starts[d] + (outShape[d] - 1) * steps[d];
+    offs.push_back(b.getIndexAttr(lo));
+    sizes.push_back(b.getIndexAttr(outShape[d]));
+    strides.push_back(b.getIndexAttr(std::abs(steps[d])));
+    reverse |= steps[d] < 0 && outShape[d] > 1;
+  }
+  Value slice = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(outShape, t.getElementType()), input, offs, sizes, strides);
+  if (!reverse)
+    return slice;
   SmallVector<AffineExpr> e;
   for (int64_t d = 0; d < rank; ++d)
-    e.push_back(getAffineDimExpr(d, ctx) * steps[d] + starts[d]);
+    e.push_back(steps[d] < 0 ? outShape[d] - 1 - getAffineDimExpr(d, ctx) : getAffineDimExpr(d, ctx));
   Value init = tensor::EmptyOp::create(b, loc, outShape, t.getElementType());
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   auto op = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
+      b, loc, TypeRange{init.getType()}, ValueRange{slice}, ValueRange{init},
       SmallVector<AffineMap>{AffineMap::get(rank, 0, e, ctx),
                              AffineMap::getMultiDimIdentityMap(rank, ctx)},
       iters, [](OpBuilder &nb, Location l, ValueRange a) { linalg::YieldOp::create(nb, l, a[0]); });

@@ -1,0 +1,95 @@
+# test/python/onnx_conformance.py - which ONNX node tests qopt runs, and why others are skipped.
+"""Shared by test_onnx_conformance.py and utils/conformance-table.py."""
+import pathlib
+import re
+
+import onnx
+
+# Tests whose op qopt supports but whose *inputs* qopt's static-shape model
+# cannot take, or whose data type the float path does not carry yet. Each
+# entry is a precise reason; everything else of a supported op must pass.
+KNOWN_LIMITS = [
+    (r"^test_(reshape|expand|tile|slice|squeeze|unsqueeze|split|range|constantofshape)(_.*)?$",
+     "shape-defining input is a runtime graph input: qopt needs static shapes at import "
+     "(pin graph inputs with --input-shape; shape inputs must be constants)"),
+]
+
+
+def node_ops(model_path):
+    m = onnx.load(str(model_path), load_external_data=False)
+    ops = set()
+    for n in m.graph.node:
+        ops.add(n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}")
+    return ops, m
+
+
+def shape_inputs_are_runtime(m):
+    """True if some node's shape-like input (Reshape shape, Slice starts...) is a graph input."""
+    graph_inputs = {i.name for i in m.graph.input} - {t.name for t in m.graph.initializer}
+    positions = {"Reshape": [1], "Expand": [1], "Tile": [1], "Slice": [1, 2, 3, 4],
+                 "Squeeze": [1], "Unsqueeze": [1], "Split": [1], "Range": [0, 1, 2],
+                 "ConstantOfShape": [0], "ReduceSum": [1], "ReduceMean": [1], "ReduceMax": [1],
+                 "ReduceMin": [1], "ReduceProd": [1], "ReduceSumSquare": [1], "ReduceL1": [1],
+                 "ReduceL2": [1], "ReduceLogSum": [1], "ReduceLogSumExp": [1], "Pad": [1, 2, 3],
+                 "Resize": [1, 2, 3], "TopK": [1], "OneHot": [1]}
+    for n in m.graph.node:
+        for p in positions.get(n.op_type, []):
+            if p < len(n.input) and n.input[p] in graph_inputs:
+                return True
+    return False
+
+
+def data_dtype_quirk(test_dir, m):
+    """ONNX 1.12's bfloat16 tests store BFLOAT16 tensors as UINT16 .pb files."""
+    declared = {i.name: i.type.tensor_type.elem_type for i in m.graph.input}
+    for k, inp in enumerate(m.graph.input):
+        pb = test_dir / "test_data_set_0" / f"input_{k}.pb"
+        if pb.exists():
+            t = onnx.TensorProto()
+            t.ParseFromString(pb.read_bytes())
+            if t.data_type != declared[inp.name]:
+                return (f"test data stores input '{inp.name}' as "
+                        f"{onnx.TensorProto.DataType.Name(t.data_type)} but the model declares "
+                        f"{onnx.TensorProto.DataType.Name(declared[inp.name])}")
+    for k, out in enumerate(m.graph.output):
+        pb = test_dir / "test_data_set_0" / f"output_{k}.pb"
+        want = out.type.tensor_type.elem_type
+        if pb.exists():
+            t = onnx.TensorProto()
+            t.ParseFromString(pb.read_bytes())
+            if want and t.data_type != want:
+                return (f"test data stores output '{out.name}' as "
+                        f"{onnx.TensorProto.DataType.Name(t.data_type)} but the model declares "
+                        f"{onnx.TensorProto.DataType.Name(want)}")
+    return None
+
+
+def classify(test_dir, supported):
+    """(None, None) to run the test, or ('skip', reason)."""
+    ops, m = node_ops(test_dir / "model.onnx")
+    quirk = data_dtype_quirk(test_dir, m)
+    if quirk:
+        return "skip", quirk
+    missing = sorted(ops - supported)
+    if missing:
+        return "skip", "unsupported op(s): " + ", ".join(missing)
+    if shape_inputs_are_runtime(m):
+        return "skip", KNOWN_LIMITS[0][1]
+    low = {onnx.TensorProto.FLOAT8E4M3FN, onnx.TensorProto.FLOAT8E4M3FNUZ, onnx.TensorProto.FLOAT8E5M2,
+           onnx.TensorProto.FLOAT8E5M2FNUZ, onnx.TensorProto.UINT4, onnx.TensorProto.INT4}
+    low |= {getattr(onnx.TensorProto, n) for n in ("FLOAT4E2M1", "FLOAT8E8M0", "UINT2", "INT2")
+            if hasattr(onnx.TensorProto, n)}
+    types = {i.type.tensor_type.elem_type for i in list(m.graph.input) + list(m.graph.output)}
+    if types & low:
+        return "skip", ("low-precision tensor types (FP8/FP4/E8M0/INT4/INT2) at the graph boundary: "
+                        "their encode/decode lowering belongs to the quantization path")
+    return None, None
+
+
+def node_test_dirs(testdata):
+    dirs = []
+    for root in ("onnx-1.12-debian-libonnx-testdata/node", "onnx-upstream-node-6be0677f/node"):
+        base = pathlib.Path(testdata) / root
+        if base.is_dir():
+            dirs += sorted(p for p in base.iterdir() if (p / "model.onnx").exists())
+    return dirs

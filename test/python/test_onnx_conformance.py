@@ -1,0 +1,38 @@
+# test/python/test_onnx_conformance.py - every ONNX node test of a supported op compiles and matches.
+"""qopt-compile + qopt-run --test-dir on the ONNX backend node tests (rtol 1e-3,
+atol 1e-7 for floats, exact for integers/bools, as qopt-run compares)."""
+import pathlib
+
+import pytest
+
+from conftest import TESTDATA
+import onnx_conformance as oc
+from qopt import tools
+
+DIRS = oc.node_test_dirs(TESTDATA)
+
+
+def _id(p):
+    return ("v112/" if "1.12" in str(p) else "upstream/") + p.name
+
+
+@pytest.fixture(scope="module")
+def supported():
+    return tools.supported_ops()
+
+
+def test_suite_found():
+    assert len(DIRS) > 400, f"expected the ONNX node tests under {TESTDATA}"
+
+
+@pytest.mark.parametrize("test_dir", DIRS, ids=[_id(p) for p in DIRS])
+def test_node(test_dir, supported, tmp_path):
+    verdict, reason = oc.classify(test_dir, supported)
+    if verdict == "skip":
+        pytest.skip(reason)
+    lib = tmp_path / "model.so"
+    c = tools.compile_model(test_dir / "model.onnx", lib)
+    assert c.returncode == 0, f"qopt-compile failed:\n{c.stderr}"
+    r = tools.run_test_dir(lib, test_dir)
+    assert r.returncode == 0, f"qopt-run:\n{r.stdout}\n{r.stderr}"
+    assert "PASS" in r.stdout and "FAIL" not in r.stdout, r.stdout
