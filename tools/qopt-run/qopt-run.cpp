@@ -146,7 +146,7 @@ static int runTestDir(const Library &lib) {
   std::vector<std::string> sets;
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(testDir, ec), end; it != end && !ec; it.increment(ec))
-    if (llvm::sys::path::filename(it->path()).starts_with("test_data_set_"))
+    if (llvm::sys::path::filename(it->path()).contains("test_data_set_"))
       sets.push_back(it->path());
   if (ec)
     return fail("cannot read test directory '" + testDir + "': " + ec.message());

@@ -250,14 +250,13 @@ static Value buildAveragePool(OpBuilder &b, Location loc, Value x, int32_t dt, c
   // Divisors per spatial dim, in padded coordinates p = o*stride + r*dilation:
   // with count_include_pad the taps before the end of the ONNX end pad (not
   // the ceil_mode overhang) count, without it only taps inside the input.
-  // The count is a product of per-dim counts; dims whose count is the same
-  // everywhere become size-1 (broadcast) dims of the divisor constant.
-  std::vector<std::vector<int64_t>> counts(w.rank());
-  bool uniform = true;
-  double full = 1;
-  ConstTensor divisor;
-  divisor.dtype = accDT;
+  // The count is a product of per-dim counts: a scalar for the dims where it
+  // is the same everywhere, and an [O_i, 1, ...] constant (broadcast over the
+  // trailing dims) for each other dim.
+  double uniform = 1;
+  SmallVector<Value> operands = {sum};
   for (size_t i = 0; i < w.rank(); ++i) {
+    std::vector<double> counts;
     for (int64_t o = 0; o < w.out[i]; ++o) {
       int64_t c = 0;
       for (int64_t r = 0; r < w.kernel[i]; ++r) {
@@ -266,39 +265,25 @@ static Value buildAveragePool(OpBuilder &b, Location loc, Value x, int32_t dt, c
                                       : p >= w.padLo[i] && p < w.padLo[i] + w.input[i];
         c += inside ? 1 : 0;
       }
-      counts[i].push_back(c);
+      counts.push_back(double(c));
     }
-    if (llvm::all_equal(counts[i])) {
-      full *= double(counts[i].front());
-      counts[i].resize(1);
-    } else {
-      uniform = false;
+    if (llvm::all_equal(counts)) {
+      uniform *= counts.front();
+      continue;
     }
-    divisor.shape.push_back(int64_t(counts[i].size()));
+    ConstTensor divisor;
+    divisor.dtype = accDT;
+    divisor.shape.assign(w.rank() - i, 1);
+    divisor.shape[0] = w.out[i];
+    divisor.floats = std::move(counts);
+    operands.push_back(materializeConst(b, loc, divisor));
   }
-  Type outElem = xt.getElementType();
-  if (uniform)
-    return buildElementwise(b, loc, {sum}, outShape, outElem,
-                            [&](OpBuilder &nb, Location nl, ValueRange a) {
-                              Value d = scalarConstant(nb, nl, acc, full);
-                              Value q = arith::DivFOp::create(nb, nl, a[0], d);
-                              return convertScalar(nb, nl, q, accDT, dt);
-                            });
-  int64_t total = divisor.numElements();
-  for (int64_t flat = 0; flat < total; ++flat) {
-    int64_t rem = flat;
-    double c = 1;
-    for (size_t i = w.rank(); i-- > 0;) {
-      int64_t size = int64_t(counts[i].size());
-      c *= double(counts[i][rem % size]);
-      rem /= size;
-    }
-    divisor.floats.push_back(c);
-  }
-  Value div = materializeConst(b, loc, divisor);
-  return buildElementwise(b, loc, {sum, div}, outShape, outElem,
+  return buildElementwise(b, loc, operands, outShape, xt.getElementType(),
                           [&](OpBuilder &nb, Location nl, ValueRange a) {
-                            Value q = arith::DivFOp::create(nb, nl, a[0], a[1]);
+                            Value d = scalarConstant(nb, nl, acc, uniform);
+                            for (Value c : a.drop_front())
+                              d = arith::MulFOp::create(nb, nl, d, c);
+                            Value q = arith::DivFOp::create(nb, nl, a[0], d);
                             return convertScalar(nb, nl, q, accDT, dt);
                           });
 }

@@ -188,7 +188,8 @@ static Normalized normalize(OpBuilder &b, Location loc, Value x, int32_t xdt, in
                                     nb, l, a[0], scalarConstant(nb, l, celem, count));
                                 Value ve = arith::AddFOp::create(
                                     nb, l, var, scalarConstant(nb, l, celem, eps));
-                                return arith::DivFOp::create(nb, l, scalarConstant(nb, l, celem, 1.0),
+                                Value one = scalarConstant(nb, l, celem, 1.0);
+                                return arith::DivFOp::create(nb, l, one,
                                                              math::SqrtOp::create(nb, l, ve));
                               });
   SmallVector<Value> operands = {d, r.invStd};

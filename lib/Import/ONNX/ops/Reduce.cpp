@@ -92,10 +92,14 @@ static TypedAttr startAttr(OpBuilder &b, Type elem, int32_t dt, Start s) {
 }
 
 static Value addV(OpBuilder &b, Location l, Value x, Value y, int32_t dt) {
-  return isF(dt) ? Value(arith::AddFOp::create(b, l, x, y)) : Value(arith::AddIOp::create(b, l, x, y));
+  if (isF(dt))
+    return arith::AddFOp::create(b, l, x, y);
+  return arith::AddIOp::create(b, l, x, y);
 }
 static Value mulV(OpBuilder &b, Location l, Value x, Value y, int32_t dt) {
-  return isF(dt) ? Value(arith::MulFOp::create(b, l, x, y)) : Value(arith::MulIOp::create(b, l, x, y));
+  if (isF(dt))
+    return arith::MulFOp::create(b, l, x, y);
+  return arith::MulIOp::create(b, l, x, y);
 }
 static Value maxV(OpBuilder &b, Location l, Value x, Value y, int32_t dt) {
   if (isF(dt))
@@ -323,7 +327,8 @@ static LogicalResult importReduce(NodeContext &n, Kind k) {
   Type elem = elementTypeOf(n.getContext(), dt);
   if (!elem || !acceptsType(k, dt))
     return n.emitError() << "input type " << dtypeName(dt) << " is not supported"
-                         << (k == Kind::LogSum || k == Kind::LogSumExp ? " (float types only)" : "");
+                         << (k == Kind::LogSum || k == Kind::LogSumExp ? " (float types only)"
+                                                                       : "");
   const std::vector<int64_t> &shape = n.shapeOf(0);
   int64_t rank = int64_t(shape.size());
   bool keepDims = n.intAttr("keepdims", 1) != 0;
@@ -504,7 +509,8 @@ static LogicalResult importArg(NodeContext &n, bool isMax) {
       b, loc, TypeRange{vals.getType(), idxs.getType()}, ValueRange{n.input(0)},
       ValueRange{vals, idxs}, maps, iters, [&](OpBuilder &nb, Location l, ValueRange args) {
         Value x = args[0], best = args[1], bestIdx = args[2];
-        Value idx = arith::IndexCastOp::create(nb, l, i64, linalg::IndexOp::create(nb, l, uint64_t(axis)));
+        Value pos = linalg::IndexOp::create(nb, l, uint64_t(axis));
+        Value idx = arith::IndexCastOp::create(nb, l, i64, pos);
         Value take;
         if (isF(dt)) {
           // NaN counts as the extreme (numpy): the first NaN, or the last
