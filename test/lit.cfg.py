@@ -9,10 +9,11 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "QOPT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit", "python"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit", "python",
+                   "gen_models.py"]
 config.environment["FILECHECK_OPTS"] = "-enable-var-scope"
 
 llvm_config.use_default_substitutions()
@@ -22,8 +23,13 @@ config.substitutions.append(("%qopt_libs", config.qopt_libs_dir))
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
+config.substitutions.append(("%venv_python", config.qopt_python))
+config.substitutions.append(("%testdata", config.qopt_testdata))
+
 tools = [
     "qopt-opt",
+    "qopt-compile",
+    "qopt-run",
     ToolSubst("mlir-opt", command=os.path.join(config.llvm_tools_dir, "mlir-opt")),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -16,6 +16,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -101,6 +102,9 @@ int main(int argc, char **argv) {
   stopAfter.setValueStr("stage");
   stopAfter.setHiddenFlag(cl::NotHidden);
   stopAfter.addCategory(category);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -188,6 +192,8 @@ int main(int argc, char **argv) {
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
   PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("bad pass manager options");
   qopt::X86PipelineOptions pipelineOptions;
   qopt::buildX86Pipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
