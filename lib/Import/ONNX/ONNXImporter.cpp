@@ -228,8 +228,8 @@ LogicalResult GraphImporter::orderNodes(std::vector<const onnx::NodeProto *> &or
     for (int i = 0; i < g.node_size(); ++i)
       if (pending[i] > 0)
         return emitError(nodeLoc(g.node(i), i))
-               << "the graph has a cycle through node '" << g.node(i).name() << "' ("
-               << g.node(i).op_type() << ")";
+               << "node '" << g.node(i).name() << "' (" << g.node(i).op_type()
+               << ") is on a cycle: the graph is not a DAG";
   }
   for (const auto &out : g.output())
     if (!available.count(out.name()) && !producer.count(out.name()))
@@ -250,12 +250,17 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
     values[init.name()] = std::move(*info);
   }
   std::set<std::string> graphInputs;
+  for (const auto &in : g.input())
+    if (!initNames.count(in.name()))
+      graphInputs.insert(in.name());
+  for (const auto &[name, shape] : options.inputShapes)
+    if (!graphInputs.count(name))
+      return fileError() << "--input-shape names '" << name << "', which is not a graph input";
   SmallVector<Type> argTypes;
   std::vector<std::string> argNames;
   for (const auto &in : g.input()) {
     if (initNames.count(in.name()))
       continue; // an initializer that is also listed as input: a constant
-    graphInputs.insert(in.name());
     if (!in.type().has_tensor_type())
       return fileError() << "graph input '" << in.name() << "' is not a tensor";
     const auto &tt = in.type().tensor_type();
@@ -298,9 +303,6 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
     argTypes.push_back(RankedTensorType::get(shape, elem));
     argNames.push_back(in.name());
   }
-  for (const auto &[name, shape] : options.inputShapes)
-    if (!graphInputs.count(name))
-      return fileError() << "--input-shape names '" << name << "', which is not a graph input";
   // The result types are known only after the body; create with inputs now.
   func = func::FuncOp::create(FileLineColLoc::get(&ctx, path, 0, 0), options.entryName,
                               FunctionType::get(&ctx, argTypes, {}));
