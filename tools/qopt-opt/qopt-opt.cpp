@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/InitAll.h"
+#include "qopt/Pipeline/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -13,6 +14,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::qopt::registerQOptPipelines();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
