@@ -257,3 +257,40 @@ func.func @constant_size() {
     }
   }
 #-}
+
+// -----
+!u8 = !qopt.format<ui8, scale = f32, zero_point = ui8>
+func.func @explicit_scales_type(%x: tensor<4x8xf32>, %s: tensor<4x1xf32>, %z: tensor<1x1xui8>) {
+  // expected-error@+1 {{scales type must be 'tensor<1x1xf32>', got 'tensor<4x1xf32>'}}
+  %0 = qopt.quantize %x scales(%s : tensor<4x1xf32>) zero_points(%z : tensor<1x1xui8>) : tensor<4x8xf32> to tensor<4x8x!u8>
+  return
+}
+
+// -----
+!u8 = !qopt.format<ui8, scale = f32, zero_point = ui8>
+func.func @explicit_scales_missing_zp(%x: tensor<4x8xf32>, %s: tensor<1x1xf32>) {
+  // expected-error@+1 {{the format needs zero_points of type 'tensor<1x1xui8>'}}
+  %0 = qopt.quantize %x scales(%s : tensor<1x1xf32>) : tensor<4x8xf32> to tensor<4x8x!u8>
+  return
+}
+
+// -----
+func.func @zero_points_without_scales(%x: tensor<4x8xf32>, %z: tensor<1x1xui8>) {
+  // expected-error@+1 {{zero_points and tensor_scale need explicit scales}}
+  %0 = qopt.quantize %x zero_points(%z : tensor<1x1xui8>) : tensor<4x8xf32> to tensor<4x8x!qopt.format<ui8, scale = f32, zero_point = ui8>>
+  return
+}
+
+// -----
+func.func @explicit_scales_no_zp(%x: tensor<4x8xf32>, %s: tensor<1x1xf32>, %z: tensor<1x1xi8>) {
+  // expected-error@+1 {{the format has no zero point}}
+  %0 = qopt.quantize %x scales(%s : tensor<1x1xf32>) zero_points(%z : tensor<1x1xi8>) : tensor<4x8xf32> to tensor<4x8x!qopt.int8>
+  return
+}
+
+// -----
+func.func @explicit_scales_scale_mode(%x: tensor<4x32xf32>, %s: tensor<4x1xf8E8M0FNU>) {
+  // expected-error@+1 {{scale_mode does not apply to explicit scales}}
+  %0 = qopt.quantize %x scales(%s : tensor<4x1xf8E8M0FNU>) {scale_mode = #qopt.scale_mode<ceil>} : tensor<4x32xf32> to tensor<4x32x!qopt.mxfp4>
+  return
+}

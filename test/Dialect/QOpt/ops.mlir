@@ -16,6 +16,13 @@ func.func @quantize_roundtrip(%x: tensor<8x64xf32>) -> (tensor<8x64xf32>, tensor
   return %d, %e : tensor<8x64xf32>, tensor<8x64xbf16>
 }
 
+// CHECK-LABEL: func.func @explicit_scales
+// CHECK: qopt.quantize %{{.+}} scales(%{{.+}} : tensor<1x8xf32>) zero_points(%{{.+}} : tensor<1x8xui8>) : tensor<4x8xf32> to tensor<4x8x!qopt.format<ui8, scale = f32, channel = 1, zero_point = ui8>>
+func.func @explicit_scales(%x: tensor<4x8xf32>, %s: tensor<1x8xf32>, %z: tensor<1x8xui8>) -> tensor<4x8x!qopt.format<ui8, scale = f32, channel = 1, zero_point = ui8>> {
+  %q = qopt.quantize %x scales(%s : tensor<1x8xf32>) zero_points(%z : tensor<1x8xui8>) : tensor<4x8xf32> to tensor<4x8x!qopt.format<ui8, scale = f32, channel = 1, zero_point = ui8>>
+  return %q : tensor<4x8x!qopt.format<ui8, scale = f32, channel = 1, zero_point = ui8>>
+}
+
 // CHECK-LABEL: func.func @parts
 // CHECK: %[[C:.+]] = qopt.codes %{{.+}} : tensor<8x64x!nvfp4> -> tensor<8x64xi4>
 // CHECK: %[[S:.+]] = qopt.scales %{{.+}} : tensor<8x64x!nvfp4> -> tensor<8x4xf8E4M3FN>

@@ -76,6 +76,8 @@ static DenseElementsAttr codesToDense(RankedTensorType type, ArrayRef<uint32_t> 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
+  if (getScales()) // explicit scales: lowered, not folded
+    return {};
   std::optional<std::vector<float>> values = getFloatValues(adaptor.getInput());
   if (!values)
     return {};

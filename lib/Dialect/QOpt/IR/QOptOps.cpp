@@ -126,6 +126,31 @@ LogicalResult QuantizeOp::verify() {
   if (getScaleMode() != ScaleMode::floor &&
       formatOf(out).getTensorFormat().getScaleRule() != fmt::ScaleRule::MX)
     return emitOpError() << "scale_mode applies to E8M0 (MX) scales only";
+  if (!getScales()) {
+    if (getZeroPoints() || getTensorScale())
+      return emitOpError() << "zero_points and tensor_scale need explicit scales";
+    return success();
+  }
+  if (getScaleMode() != ScaleMode::floor)
+    return emitOpError() << "scale_mode does not apply to explicit scales";
+  if (failed(verifyPartType(*this, "scales", getScales().getType(), getScalesType(out))))
+    return failure();
+  if (RankedTensorType zp = getZeroPointsType(out)) {
+    if (!getZeroPoints())
+      return emitOpError() << "the format needs zero_points of type " << zp;
+    if (failed(verifyPartType(*this, "zero point", getZeroPoints().getType(), zp)))
+      return failure();
+  } else if (getZeroPoints()) {
+    return emitOpError() << "the format has no zero point";
+  }
+  if (RankedTensorType ts = getTensorScaleType(out)) {
+    if (!getTensorScale())
+      return emitOpError() << "the format needs a tensor_scale of type " << ts;
+    if (failed(verifyPartType(*this, "tensor scale", getTensorScale().getType(), ts)))
+      return failure();
+  } else if (getTensorScale()) {
+    return emitOpError() << "the format has no tensor scale";
+  }
   return success();
 }
 

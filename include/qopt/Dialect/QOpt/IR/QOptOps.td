@@ -44,30 +44,51 @@ def QOpt_ConstantOp : QOpt_Op<"constant", [ConstantLike, Pure]> {
   let hasVerifier = 1;
 }
 
-def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure]> {
-  let summary = "Quantize a float tensor into a format (scales by the format's rule)";
+def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Quantize a float tensor into a format";
   let description = [{
-    Computes the scales the result format prescribes (OCP MX E8M0 from the
-    block amax under `scale_mode`, NVFP4 two-level, absmax, affine with zero
-    point) and encodes every element with `rounding`; magnitudes beyond the
-    element range saturate unless `saturate = false` (FP8: Inf/NaN). A
-    quantize of a constant folds (through lib/Format, bit-exact) into a
-    `qopt.constant` holding the packed bytes.
+    Without explicit scales, computes the scales the result format prescribes
+    (OCP MX E8M0 from the block amax under `scale_mode`, NVFP4 two-level,
+    absmax, affine with zero point) and encodes every element with
+    `rounding`; magnitudes beyond the element range saturate unless
+    `saturate = false` (FP8: Inf/NaN). A quantize of a constant folds
+    (through lib/Format, bit-exact) into a `qopt.constant` holding the packed
+    bytes.
+
+    With explicit `scales` (and `zero_points` / `tensor_scale` where the
+    format has them) it encodes with those, as ONNX QuantizeLinear does:
+    integers saturate(round(x / scale) + zero_point) over the full storage
+    range, floats encode(x / scale).
     ```mlir
     %q = qopt.quantize %x : tensor<64x128xf32> to tensor<64x128x!mxfp4>
     %r = qopt.quantize %x {rounding = #qopt.rounding<nearest_away>,
                            scale_mode = #qopt.scale_mode<rceil>}
         : tensor<64x128xf32> to tensor<64x128x!mxfp4>
+    %s = qopt.quantize %x scales(%sc : tensor<1x1xf32>) zero_points(%zp : tensor<1x1xui8>)
+        : tensor<4x8xf32> to tensor<4x8x!qopt.format<ui8, scale = f32, zero_point = ui8>>
     ```
   }];
   let arguments = (ins QOpt_FloatTensor:$input,
+                       Optional<AnyStaticShapeTensor>:$scales,
+                       Optional<AnyStaticShapeTensor>:$zero_points,
+                       Optional<0DTensorOf<[F32, F16, BF16]>>:$tensor_scale,
                        DefaultValuedAttr<QOpt_RoundingAttr, "Rounding::nearest_even">:$rounding,
                        DefaultValuedAttr<QOpt_ScaleModeAttr, "ScaleMode::floor">:$scale_mode,
                        DefaultValuedAttr<BoolAttr, "true">:$saturate);
   let results = (outs QOpt_QuantizedTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let assemblyFormat = [{
+    $input (`scales` `(` $scales^ `:` type($scales) `)`)?
+    (`zero_points` `(` $zero_points^ `:` type($zero_points) `)`)?
+    (`tensor_scale` `(` $tensor_scale^ `:` type($tensor_scale) `)`)?
+    attr-dict `:` type($input) `to` type($result)
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input), [{
+      build($_builder, $_state, result, input, nullptr, nullptr, nullptr);
+    }]>
+  ];
 }
 
 def QOpt_DequantizeOp : QOpt_Op<"dequantize", [Pure]> {
