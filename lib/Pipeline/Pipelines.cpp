@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Pipeline/Pipelines.h"
 
+#include "qopt/Conversion/Passes.h"
+
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -17,6 +19,8 @@
 using namespace mlir;
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
+  pm.addPass(createCanonicalizerPass()); // folds quantize/dequantize of constants
+  pm.addPass(createConvertQOptToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   if (options.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
@@ -57,6 +61,7 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
 }
 
 void mlir::qopt::registerQOptPipelines() {
+  registerQOptConversionPasses();
   PassPipelineRegistration<X86PipelineOptions>(
       "qopt-x86-pipeline",
       "Lower an imported qopt model (tensors in linalg/tensor/arith/math) to the LLVM "

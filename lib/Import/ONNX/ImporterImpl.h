@@ -142,6 +142,7 @@ void addShapeOps(OpTable &table);
 void addReduceOps(OpTable &table);
 void addNormOps(OpTable &table);
 void addConvPoolOps(OpTable &table);
+void addQuantOps(OpTable &table);
 const OpTable &getOpTable();
 
 //===----------------------------------------------------------------------===//

@@ -552,6 +552,7 @@ const OpTable &mlir::qopt::onnx_import::getOpTable() {
     addReduceOps(t);
     addNormOps(t);
     addConvPoolOps(t);
+    addQuantOps(t);
     return t;
   }();
   return table;

@@ -6,6 +6,8 @@
 // the rule that the last window starts inside the input or the left padding.
 // Padding is a tensor.pad, windows are linalg ops on static tensors; 2-D
 // ungrouped Conv is linalg.conv_2d_nchw_fchw, everything else linalg.generic.
+// Sums accumulate in f32 (f64 for double). MaxPool's optional Indices output
+// follows storage_order.
 //
 //===----------------------------------------------------------------------===//
 #include "../ImporterImpl.h"
@@ -13,9 +15,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-
-#include <cmath>
-#include <numeric>
 
 using namespace mlir;
 using namespace mlir::qopt::onnx_import;
@@ -37,7 +36,7 @@ struct Window {
   int64_t extent(size_t i) const { return (kernel[i] - 1) * dilations[i] + 1; }
   /// Window taps sit at p = o*stride + r*dilation in "ONNX padded"
   /// coordinates (input element p - padLo). The padded tensor built for them
-  /// has headPad zeros in front, so p lives at index p + shift.
+  /// has headPad pad elements in front, so p lives at its index p + shift.
   int64_t headPad(size_t i) const { return std::max<int64_t>(0, padLo[i]); }
   int64_t shift(size_t i) const { return headPad(i) - padLo[i]; }
   /// End padding that keeps every window in bounds: ceil_mode windows may

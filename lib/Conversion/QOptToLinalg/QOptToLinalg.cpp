@@ -1,0 +1,390 @@
+//===- QOptToLinalg.cpp - qopt ops -> linalg + generated element codecs ----===//
+//
+// Part of qopt. Every element encode/decode comes from the scalar codec
+// emitters (Conversion/Codecs), which match lib/Format bit for bit; every
+// scale rule mirrors lib/Format's Quantizer (docs/Formats.md).
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Conversion/Passes.h"
+
+#include "qopt/Conversion/Codecs/ScalarCodecs.h"
+#include "qopt/Dialect/QOpt/IR/FormatBridge.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Format/Quantizer.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CONVERTQOPTTOLINALGPASS
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+namespace fmt = ::qopt::format;
+
+namespace {
+
+FormatType formatOf(Value quantized) {
+  return cast<FormatType>(cast<RankedTensorType>(quantized.getType()).getElementType());
+}
+
+/// Element dims -> scale-grid dims: d floordiv (dim / grid), 0 where the
+/// grid has one entry.
+AffineMap scaleMap(ArrayRef<int64_t> shape, ArrayRef<int64_t> grid, MLIRContext *ctx) {
+  SmallVector<AffineExpr> e;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    int64_t extent = shape[i] / grid[i];
+    AffineExpr d = getAffineDimExpr(i, ctx);
+    e.push_back(grid[i] == 1 && shape[i] != 1 ? getAffineConstantExpr(0, ctx)
+                : extent == 1                 ? d
+                                              : d.floorDiv(extent));
+  }
+  return AffineMap::get(shape.size(), 0, e, ctx);
+}
+
+/// f32 value of a scale-tensor element (builtin f32/f16/bf16 extend natively;
+/// 8-bit minifloats are decoded by the generated codec from their bits).
+Value decodeScale(OpBuilder &b, Location loc, Value s, const fmt::FloatFormat &format) {
+  Type t = s.getType();
+  if (t.isF32())
+    return s;
+  if (t.isF16() || t.isBF16())
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), s);
+  Value bits = s;
+  if (isa<FloatType>(t))
+    bits = arith::BitcastOp::create(b, loc, b.getIntegerType(t.getIntOrFloatBitWidth()), s);
+  return emitDecode(b, loc, bits, fmt::ElementFormat(format));
+}
+
+/// Integer value of a (signless) zero-point element as f32 (exact for <= 16
+/// bits); `zpType` says whether its bits are unsigned.
+Value zeroPointAsFloat(OpBuilder &b, Location loc, Value z, Type zpType) {
+  bool isUnsigned = cast<IntegerType>(zpType).isUnsigned();
+  return isUnsigned ? Value(arith::UIToFPOp::create(b, loc, b.getF32Type(), z))
+                    : Value(arith::SIToFPOp::create(b, loc, b.getF32Type(), z));
+}
+
+/// A zero-point tensor as signless integers (linalg bodies take no ui8).
+Value signlessTensor(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  auto it = dyn_cast<IntegerType>(type.getElementType());
+  if (!it || it.isSignless())
+    return t;
+  return tensor::BitcastOp::create(
+      b, loc, RankedTensorType::get(type.getShape(), b.getIntegerType(it.getWidth())), t);
+}
+
+Value roundAs(OpBuilder &b, Location loc, Value v, fmt::Rounding r) {
+  switch (r) {
+  case fmt::Rounding::NearestEven: return math::RoundEvenOp::create(b, loc, v);
+  case fmt::Rounding::NearestAway: return math::RoundOp::create(b, loc, v);
+  case fmt::Rounding::TowardZero: return math::TruncOp::create(b, loc, v);
+  case fmt::Rounding::Up: return math::CeilOp::create(b, loc, v);
+  case fmt::Rounding::Down: return math::FloorOp::create(b, loc, v);
+  }
+  return v;
+}
+
+Value toF32(OpBuilder &b, Location loc, Value v) {
+  if (v.getType().isF32())
+    return v;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+/// codes(quantize(x, scales, zero_points)) with explicit scales: ONNX
+/// QuantizeLinear per element (lib/Format quantizeLinear).
+struct LowerExplicitQuantizeCodes : OpRewritePattern<CodesOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CodesOp op, PatternRewriter &rewriter) const override {
+    auto quantize = op.getInput().getDefiningOp<QuantizeOp>();
+    if (!quantize || !quantize.getScales())
+      return rewriter.notifyMatchFailure(op, "not a quantize with explicit scales");
+    FormatType format = formatOf(quantize);
+    fmt::TensorFormat tf = format.getTensorFormat();
+    if (quantize.getTensorScale())
+      return rewriter.notifyMatchFailure(op, "explicit two-level scales are not lowered");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto inType = cast<RankedTensorType>(quantize.getInput().getType());
+    ArrayRef<int64_t> shape = inType.getShape();
+    auto scaleType = cast<RankedTensorType>(quantize.getScales().getType());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(shape.size(), ctx);
+    AffineMap sm = scaleMap(shape, scaleType.getShape(), ctx);
+    SmallVector<Value> ins = {quantize.getInput(), quantize.getScales()};
+    SmallVector<AffineMap> maps = {id, sm};
+    if (quantize.getZeroPoints()) {
+      ins.push_back(signlessTensor(rewriter, loc, quantize.getZeroPoints()));
+      maps.push_back(sm);
+    }
+    maps.push_back(id);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value init = tensor::EmptyOp::create(rewriter, loc, shape, resultType.getElementType());
+    fmt::Rounding rounding = fmt::Rounding(static_cast<int>(quantize.getRounding()));
+    fmt::Overflow overflow =
+        quantize.getSaturate() ? fmt::Overflow::Saturate : fmt::Overflow::Special;
+    const fmt::ElementFormat &element = tf.getElement();
+    Type zpType = format.getZeroPoint();
+    SmallVector<utils::IteratorType> iters(shape.size(), utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ins, ValueRange{init}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value s = decodeScale(b, l, a[1], tf.getScale());
+          Value v = arith::DivFOp::create(b, l, toF32(b, l, a[0]), s);
+          Value code;
+          if (element.isInt()) {
+            Value r = roundAs(b, l, v, rounding);
+            if (zpType)
+              r = arith::AddFOp::create(b, l, r, zeroPointAsFloat(b, l, a[2], zpType));
+            const fmt::IntFormat &i = element.getInt();
+            code = emitEncode(b, l, r, element, fmt::Rounding::TowardZero, overflow,
+                              std::make_pair(i.getMin(), i.getMax()));
+          } else {
+            code = emitEncode(b, l, v, element, rounding, overflow);
+          }
+          Type ct = resultType.getElementType();
+          if (code.getType() != ct)
+            code = arith::TruncIOp::create(b, l, ct, code);
+          linalg::YieldOp::create(b, l, code);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// dequantize(assemble(codes, scales, zero_points, tensor_scale)).
+struct LowerDequantizeOfAssemble : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op, PatternRewriter &rewriter) const override {
+    auto assemble = op.getInput().getDefiningOp<AssembleOp>();
+    if (!assemble)
+      return rewriter.notifyMatchFailure(op, "input is not assembled from parts");
+    FormatType format = formatOf(assemble);
+    fmt::TensorFormat tf = format.getTensorFormat();
+    fmt::ScaleRule rule = tf.getScaleRule();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto codesType = cast<RankedTensorType>(assemble.getCodes().getType());
+    ArrayRef<int64_t> shape = codesType.getShape();
+    auto scaleType = cast<RankedTensorType>(assemble.getScales().getType());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(shape.size(), ctx);
+    AffineMap sm = scaleMap(shape, scaleType.getShape(), ctx);
+    SmallVector<Value> ins = {assemble.getCodes(), assemble.getScales()};
+    SmallVector<AffineMap> maps = {id, sm};
+    if (assemble.getZeroPoints()) {
+      ins.push_back(signlessTensor(rewriter, loc, assemble.getZeroPoints()));
+      maps.push_back(sm);
+    }
+    if (assemble.getTensorScale()) {
+      ins.push_back(assemble.getTensorScale());
+      maps.push_back(AffineMap::get(shape.size(), 0, {}, ctx));
+    }
+    maps.push_back(id);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value init = tensor::EmptyOp::create(rewriter, loc, shape, resultType.getElementType());
+    const fmt::ElementFormat &element = tf.getElement();
+    Type zpType = format.getZeroPoint();
+    bool hasZp = bool(assemble.getZeroPoints()), hasTs = bool(assemble.getTensorScale());
+    double unit = rule == fmt::ScaleRule::MX ? fmt::mxElementUnit(element) : 1.0;
+    SmallVector<utils::IteratorType> iters(shape.size(), utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ins, ValueRange{init}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value q = emitDecode(b, l, a[0], element);
+          Value s = decodeScale(b, l, a[1], tf.getScale());
+          size_t next = 2;
+          if (hasZp)
+            q = arith::SubFOp::create(b, l, q, zeroPointAsFloat(b, l, a[next++], zpType));
+          if (unit != 1.0)
+            q = arith::MulFOp::create(b, l, q,
+                                      arith::ConstantOp::create(b, l, b.getF32FloatAttr(unit)));
+          Value v = arith::MulFOp::create(b, l, q, s);
+          if (hasTs)
+            v = arith::MulFOp::create(b, l, v, toF32(b, l, a[next++]));
+          Type rt = resultType.getElementType();
+          if (rt != v.getType())
+            v = arith::TruncFOp::create(b, l, rt, v);
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// dequantize(quantize(x) with explicit scales) -> dequantize(assemble(codes, ...)).
+struct SplitDequantizeOfQuantize : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op, PatternRewriter &rewriter) const override {
+    auto quantize = op.getInput().getDefiningOp<QuantizeOp>();
+    if (!quantize || !quantize.getScales())
+      return rewriter.notifyMatchFailure(op, "not a quantize with explicit scales");
+    auto qType = cast<RankedTensorType>(quantize.getType());
+    Value codes = CodesOp::create(rewriter, op.getLoc(), getCodesType(qType), quantize);
+    Value parts = AssembleOp::create(rewriter, op.getLoc(), qType, codes, quantize.getScales(),
+                                     quantize.getZeroPoints(), quantize.getTensorScale());
+    rewriter.modifyOpInPlace(op, [&] { op.getInputMutable().assign(parts); });
+    return success();
+  }
+};
+
+/// Parts of an assembled tensor are its operands.
+template <typename PartOp>
+struct ForwardAssembledPart : OpRewritePattern<PartOp> {
+  using OpRewritePattern<PartOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(PartOp op, PatternRewriter &rewriter) const override {
+    auto assemble = op.getInput().template getDefiningOp<AssembleOp>();
+    if (!assemble)
+      return failure();
+    Value part;
+    if constexpr (std::is_same_v<PartOp, CodesOp>)
+      part = assemble.getCodes();
+    else if constexpr (std::is_same_v<PartOp, ScalesOp>)
+      part = assemble.getScales();
+    else if constexpr (std::is_same_v<PartOp, ZeroPointsOp>)
+      part = assemble.getZeroPoints();
+    else
+      part = assemble.getTensorScale();
+    if (!part)
+      return failure();
+    rewriter.replaceOp(op, part);
+    return success();
+  }
+};
+
+/// Explicit scales/zero points of a quantize are its operands.
+struct ForwardExplicitScales : OpRewritePattern<ScalesOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScalesOp op, PatternRewriter &rewriter) const override {
+    auto quantize = op.getInput().getDefiningOp<QuantizeOp>();
+    if (!quantize || !quantize.getScales())
+      return failure();
+    rewriter.replaceOp(op, quantize.getScales());
+    return success();
+  }
+};
+struct ForwardExplicitZeroPoints : OpRewritePattern<ZeroPointsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ZeroPointsOp op, PatternRewriter &rewriter) const override {
+    auto quantize = op.getInput().getDefiningOp<QuantizeOp>();
+    if (!quantize || !quantize.getZeroPoints())
+      return failure();
+    rewriter.replaceOp(op, quantize.getZeroPoints());
+    return success();
+  }
+};
+
+/// Full reduction of a static tensor to a scalar with `combine`.
+Value reduceAll(OpBuilder &b, Location loc, Value input, double init,
+                function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto t = cast<RankedTensorType>(input.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = t.getRank();
+  Value initV = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(init)));
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type());
+  Value filled = linalg::FillOp::create(b, loc, initV, empty).getResult(0);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{filled.getType()}, ValueRange{input}, ValueRange{filled},
+      SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx),
+                             AffineMap::get(rank, 0, {}, ctx)},
+      iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        linalg::YieldOp::create(nb, l, combine(nb, l, a[1], toF32(nb, l, a[0])));
+      });
+  return tensor::ExtractOp::create(b, loc, generic.getResult(0), ValueRange{});
+}
+
+/// Per-tensor affine quantization with computed scales (ONNX
+/// DynamicQuantizeLinear): the rule of lib/Format affineParams in IR, then an
+/// explicit-scale quantize.
+struct MaterializeAffinePerTensor : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
+    if (op.getScales())
+      return failure();
+    FormatType format = formatOf(op);
+    fmt::TensorFormat tf = format.getTensorFormat();
+    if (tf.getScaleRule() != fmt::ScaleRule::Affine ||
+        tf.getGranularity().kind != fmt::Granularity::Kind::Tensor || !tf.getScale().hasInf() ||
+        tf.getScale().getBitWidth() != 32)
+      return rewriter.notifyMatchFailure(op, "not per-tensor affine with an f32 scale");
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    const fmt::IntFormat &elem = tf.getElement().getInt();
+    const fmt::IntFormat &zpf = *tf.getZeroPoint();
+    Value x = op.getInput();
+    Value mn = reduceAll(b, loc, x, INFINITY, [](OpBuilder &nb, Location l, Value acc, Value v) {
+      return arith::MinNumFOp::create(nb, l, acc, v).getResult(); // NaN skipped
+    });
+    Value mx = reduceAll(b, loc, x, -INFINITY, [](OpBuilder &nb, Location l, Value acc, Value v) {
+      return arith::MaxNumFOp::create(nb, l, acc, v).getResult();
+    });
+    auto f32c = [&](double v) -> Value {
+      return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
+    };
+    Value zero = f32c(0.0);
+    Value lo = arith::MinimumFOp::create(b, loc, mn, zero);
+    Value hi = arith::MaximumFOp::create(b, loc, mx, zero);
+    Value s = arith::DivFOp::create(b, loc, arith::SubFOp::create(b, loc, hi, lo),
+                                    f32c(double(elem.getMax() - elem.getMin())));
+    // Degenerate range (0, or not finite): scale 1 (lib/Format affineParams).
+    Value absS = math::AbsFOp::create(b, loc, s);
+    Value ok = arith::AndIOp::create(
+        b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, s, zero),
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, absS, f32c(INFINITY)));
+    s = arith::SelectOp::create(b, loc, ok, s, f32c(1.0));
+    Value zp = arith::SubFOp::create(b, loc, f32c(double(elem.getMin())),
+                                     arith::DivFOp::create(b, loc, lo, s));
+    Value zpCode = emitEncode(b, loc, zp, fmt::ElementFormat(zpf), fmt::Rounding::NearestEven,
+                              fmt::Overflow::Saturate, std::make_pair(elem.getMin(), elem.getMax()));
+    auto qType = cast<RankedTensorType>(op.getType());
+    RankedTensorType scalesType = getScalesType(qType), zpType = getZeroPointsType(qType);
+    Value scales = tensor::FromElementsOp::create(b, loc, scalesType, ValueRange{s});
+    Type zpStorage = b.getIntegerType(zpType.getElementType().getIntOrFloatBitWidth());
+    zpCode = arith::TruncIOp::create(b, loc, zpStorage, zpCode);
+    Value zps = tensor::FromElementsOp::create(
+        b, loc, RankedTensorType::get(zpType.getShape(), zpStorage), ValueRange{zpCode});
+    if (zpStorage != zpType.getElementType())
+      zps = tensor::BitcastOp::create(b, loc, zpType, zps);
+    rewriter.replaceOpWithNewOp<QuantizeOp>(op, qType, x, scales, zps, Value(), op.getRounding(),
+                                            op.getScaleMode(), op.getSaturate());
+    return success();
+  }
+};
+
+struct ConvertQOptToLinalgPass
+    : public mlir::qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<LowerExplicitQuantizeCodes, LowerDequantizeOfAssemble, SplitDequantizeOfQuantize,
+                 ForwardAssembledPart<CodesOp>, ForwardAssembledPart<ScalesOp>,
+                 ForwardAssembledPart<ZeroPointsOp>, ForwardAssembledPart<TensorScaleOp>,
+                 ForwardExplicitScales, ForwardExplicitZeroPoints, MaterializeAffinePerTensor>(ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Dead quantized values are gone; whatever qopt op is left is unsupported.
+    bool failedAny = false;
+    getOperation()->walk([&](Operation *op) {
+      if (op->getDialect() && isa<QOptDialect>(op->getDialect())) {
+        if (auto q = dyn_cast<QuantizeOp>(op))
+          op->emitOpError() << "with computed scales for format " << q.getType()
+                            << " is not lowered on x86 yet (the quantization path lowers it)";
+        else
+          op->emitOpError() << "cannot be lowered to linalg: its quantized operand must come "
+                               "from qopt.assemble or an explicit-scale qopt.quantize";
+        failedAny = true;
+      }
+    });
+    if (failedAny)
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,359 @@
+//===- Quant.cpp - ONNX quantization ops ------------------------------------===//
+//
+// Part of qopt. QuantizeLinear / DequantizeLinear (per tensor, per axis,
+// blocked) become qopt ops on a format-aware type; DynamicQuantizeLinear a
+// qopt.quantize with the affine rule; MatMulInteger and QLinearMatMul integer
+// matmuls (int32 accumulation).
+//
+//===----------------------------------------------------------------------===//
+#include "../ImporterImpl.h"
+
+#include "qopt/Dialect/QOpt/IR/FormatBridge.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::qopt::onnx_import;
+namespace q = mlir::qopt;
+
+/// The qopt element type of an ONNX quantized storage type (ui8 for UINT8).
+static Type storageElementType(MLIRContext *ctx, int32_t dt) {
+  switch (dt) {
+  case dtype::Int8: return IntegerType::get(ctx, 8);
+  case dtype::UInt8: return IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  case dtype::Int16: return IntegerType::get(ctx, 16);
+  case dtype::UInt16: return IntegerType::get(ctx, 16, IntegerType::Unsigned);
+  default: return nullptr;
+  }
+}
+
+namespace {
+/// The format and scale layout of a Q/DQ node.
+struct QuantLayout {
+  q::FormatType format;
+  std::vector<int64_t> scaleGrid; ///< the scale tensor reshaped to the tensor's rank
+};
+} // namespace
+
+/// Works out per-tensor / per-axis / blocked from the scale's shape (ONNX).
+static FailureOr<QuantLayout> layoutOf(NodeContext &n, ArrayRef<int64_t> shape, Type element,
+                                       Type scaleElem, Type zpElem) {
+  int64_t rank = int64_t(shape.size());
+  const auto &ss = n.shapeOf(1);
+  int64_t blockSize = n.intAttr("block_size", 0);
+  MLIRContext *ctx = n.getContext();
+  SmallVector<int64_t> block, axes;
+  std::optional<int64_t> channel;
+  std::vector<int64_t> grid(rank, 1);
+  int64_t scaleCount = 1;
+  for (int64_t d : ss)
+    scaleCount *= d;
+  if (ss.empty() || (scaleCount == 1 && blockSize == 0)) {
+    // per tensor
+  } else {
+    auto axis = normalizeAxis(n.intAttr("axis", 1), rank);
+    if (!axis)
+      return n.emitError() << "axis " << n.intAttr("axis", 1) << " out of range for rank " << rank;
+    if (blockSize > 0) {
+      if (int64_t(ss.size()) != rank)
+        return n.emitError() << "blocked scales must have the input's rank " << rank;
+      for (int64_t d = 0; d < rank; ++d) {
+        int64_t expect = d == *axis ? (shape[d] + blockSize - 1) / blockSize : shape[d];
+        if (ss[d] != expect)
+          return n.emitError() << "blocked scale dim " << d << " is " << ss[d] << ", expected "
+                               << expect;
+      }
+      if (shape[*axis] % blockSize != 0)
+        return n.emitError() << "block_size " << blockSize << " does not divide dimension "
+                             << *axis << " (" << shape[*axis]
+                             << "): a ragged last block is not supported";
+      block.push_back(blockSize);
+      axes.push_back(*axis);
+      grid = ss;
+    } else {
+      if (ss.size() != 1 || ss[0] != shape[*axis])
+        return n.emitError() << "per-axis scale must be 1-D of size " << shape[*axis];
+      channel = *axis;
+      grid[*axis] = ss[0];
+    }
+  }
+  auto format = q::FormatType::getChecked([&] { return n.emitError(); }, ctx, element,
+                                          scaleElem, ArrayRef<int64_t>(block),
+                                          ArrayRef<int64_t>(axes), channel, Type(), zpElem);
+  if (!format)
+    return failure();
+  return QuantLayout{format, grid};
+}
+
+/// Reshapes the node's input `i` (scale or zero point) to the scale grid;
+/// zero points are reinterpreted as the format's (possibly unsigned) type.
+static Value gridOperand(NodeContext &n, size_t i, ArrayRef<int64_t> grid, Type elem) {
+  OpBuilder &b = n.builder();
+  Value v = buildReshape(b, n.getLoc(), n.input(i), grid);
+  auto t = cast<RankedTensorType>(v.getType());
+  if (t.getElementType() != elem)
+    v = tensor::BitcastOp::create(b, n.getLoc(), RankedTensorType::get(t.getShape(), elem), v);
+  return v;
+}
+
+static LogicalResult importDequantizeLinear(NodeContext &n) {
+  int32_t xdt = n.dtypeOf(0), sdt = n.dtypeOf(1);
+  Type element = storageElementType(n.getContext(), xdt);
+  if (!element)
+    return n.emitError() << "DequantizeLinear of " << dtypeName(xdt)
+                         << " is not supported (INT8, UINT8, INT16, UINT16)";
+  if (!isFloatDType(sdt) || sdt == dtype::Double)
+    return n.emitError() << "scale must be FLOAT, FLOAT16 or BFLOAT16";
+  bool hasZp = n.hasInput(2);
+  if (hasZp && n.dtypeOf(2) != xdt)
+    return n.emitError() << "zero point type differs from the input";
+  const auto &shape = n.shapeOf(0);
+  Type scaleElem = elementTypeOf(n.getContext(), sdt);
+  FailureOr<QuantLayout> layout =
+      layoutOf(n, shape, element, scaleElem, hasZp ? element : Type());
+  if (failed(layout))
+    return failure();
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  auto qType = RankedTensorType::get(shape, (*layout).format);
+  auto codesType = q::getCodesType(qType);
+  Value codes = n.input(0);
+  Value scales = gridOperand(n, 1, (*layout).scaleGrid, scaleElem);
+  Value zps = hasZp ? gridOperand(n, 2, (*layout).scaleGrid, element) : Value();
+  (void)codesType;
+  Value q = q::AssembleOp::create(b, loc, qType, codes, scales, zps, Value());
+  Value r = q::DequantizeOp::create(b, loc, RankedTensorType::get(shape, scaleElem), q);
+  return n.setOutput(0, r, sdt);
+}
+
+static LogicalResult importQuantizeLinear(NodeContext &n) {
+  int32_t xdt = n.dtypeOf(0), sdt = n.dtypeOf(1);
+  if (!isFloatDType(xdt) || xdt == dtype::Double)
+    return n.emitError() << "input must be FLOAT, FLOAT16 or BFLOAT16";
+  if (n.hasInput(0) && xdt != sdt && n.getOpset() < 19)
+    return n.emitError() << "scale type differs from the input";
+  int32_t ydt = n.hasInput(2) ? n.dtypeOf(2) : int32_t(n.intAttr("output_dtype", dtype::UInt8));
+  if (ydt == 0)
+    ydt = dtype::UInt8;
+  Type element = storageElementType(n.getContext(), ydt);
+  if (!element)
+    return n.emitError() << "QuantizeLinear to " << dtypeName(ydt)
+                         << " is not supported (INT8, UINT8, INT16, UINT16)";
+  if (n.intAttr("precision", 0) != 0)
+    return n.emitError() << "the 'precision' attribute is not supported";
+  const auto &shape = n.shapeOf(0);
+  Type scaleElem = elementTypeOf(n.getContext(), sdt);
+  bool hasZp = n.hasInput(2);
+  FailureOr<QuantLayout> layout =
+      layoutOf(n, shape, element, scaleElem, hasZp ? element : Type());
+  if (failed(layout))
+    return failure();
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  Value x = n.input(0);
+  if (xdt != sdt) // ONNX divides in the scale's precision (opset >= 19)
+    x = buildElementwise(b, loc, {x}, shape, scaleElem,
+                         [&](OpBuilder &nb, Location l, ValueRange a) {
+                           return convertScalar(nb, l, a[0], xdt, sdt);
+                         });
+  auto qType = RankedTensorType::get(shape, (*layout).format);
+  Value scales = gridOperand(n, 1, (*layout).scaleGrid, scaleElem);
+  Value zps = hasZp ? gridOperand(n, 2, (*layout).scaleGrid, element) : Value();
+  auto q = q::QuantizeOp::create(b, loc, qType, x, scales, zps, Value(),
+                                    q::Rounding::nearest_even, q::ScaleMode::floor,
+                                    n.intAttr("saturate", 1) != 0);
+  Value codes = q::CodesOp::create(b, loc, q::getCodesType(qType), q);
+  return n.setOutput(0, codes, ydt);
+}
+
+static LogicalResult importDynamicQuantizeLinear(NodeContext &n) {
+  if (n.dtypeOf(0) != dtype::Float)
+    return n.emitError() << "input must be FLOAT";
+  MLIRContext *ctx = n.getContext();
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  const auto &shape = n.shapeOf(0);
+  Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  auto format = q::FormatType::get(ctx, u8, b.getF32Type(), ArrayRef<int64_t>(),
+                                   ArrayRef<int64_t>(), std::nullopt, Type(), u8);
+  auto qType = RankedTensorType::get(shape, format);
+  Value q = q::QuantizeOp::create(b, loc, qType, n.input(0));
+  Value codes = q::CodesOp::create(b, loc, q::getCodesType(qType), q);
+  Value scales = q::ScalesOp::create(b, loc, q::getScalesType(qType), q);
+  Value zps = q::ZeroPointsOp::create(b, loc, q::getZeroPointsType(qType), q);
+  Value scale = buildReshape(b, loc, scales, {});
+  Value zp = buildReshape(b, loc, zps, {});
+  zp = tensor::BitcastOp::create(b, loc, RankedTensorType::get({}, b.getI8Type()), zp);
+  if (failed(n.setOutput(0, codes, dtype::UInt8)) || failed(n.setOutput(1, scale, dtype::Float)))
+    return failure();
+  return n.setOutput(2, zp, dtype::UInt8);
+}
+
+/// int32 matmul of (a - a_zp) x (b - b_zp): a [.., M, K], b [K, N]; zero
+/// points scalar, per row of a (M) or per column of b (N).
+static FailureOr<Value> integerMatmul(NodeContext &n, size_t ai, size_t azi, size_t bi, size_t bzi) {
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  MLIRContext *ctx = b.getContext();
+  const auto &as = n.shapeOf(ai), &bs = n.shapeOf(bi);
+  if (as.size() < 2 || bs.size() != 2 || as.back() != bs[0])
+    return n.emitError() << "expects A [..., M, K] and B [K, N] with matching K";
+  int32_t adt = n.dtypeOf(ai), bdt = n.dtypeOf(bi);
+  for (int32_t dt : {adt, bdt})
+    if (dt != dtype::Int8 && dt != dtype::UInt8)
+      return n.emitError() << "operands must be INT8 or UINT8, got " << dtypeName(dt);
+  int64_t r = int64_t(as.size());
+  std::vector<int64_t> out(as.begin(), as.end() - 1);
+  out.push_back(bs[1]);
+  Type i32 = b.getI32Type();
+  // Zero points broadcast: scalar, per-row (a) or per-column (b), as [M] / [N].
+  auto zpOperand = [&](size_t i, int64_t along, std::vector<int64_t> full) -> FailureOr<Value> {
+    if (!n.hasInput(i))
+      return Value();
+    const auto &zs = n.shapeOf(i);
+    int64_t count = 1;
+    for (int64_t d : zs)
+      count *= d;
+    if (count != 1 && count != along)
+      return n.emitError() << "zero point " << i << " must be a scalar or have " << along
+                           << " entries";
+    Value z = buildReshape(b, loc, n.input(i), {count});
+    (void)full;
+    return z;
+  };
+  FailureOr<Value> az = zpOperand(azi, as[r - 2], {}), bz = zpOperand(bzi, bs[1], {});
+  if (failed(az) || failed(bz))
+    return failure();
+  int64_t nd = r + 1; // batch..., m, n, k
+  SmallVector<AffineExpr> ae, be, oe;
+  for (int64_t d = 0; d < r - 2; ++d) {
+    ae.push_back(getAffineDimExpr(d, ctx));
+    oe.push_back(getAffineDimExpr(d, ctx));
+  }
+  AffineExpr m = getAffineDimExpr(r - 2, ctx), nn = getAffineDimExpr(r - 1, ctx),
+             k = getAffineDimExpr(r, ctx);
+  ae.append({m, k});
+  be.append({k, nn});
+  oe.append({m, nn});
+  SmallVector<Value> ins = {n.input(ai), n.input(bi)};
+  SmallVector<AffineMap> maps = {AffineMap::get(nd, 0, ae, ctx), AffineMap::get(nd, 0, be, ctx)};
+  auto zpMap = [&](Value z, AffineExpr along) {
+    int64_t c = cast<RankedTensorType>(z.getType()).getDimSize(0);
+    return AffineMap::get(nd, 0, {c == 1 ? getAffineConstantExpr(0, ctx) : along}, ctx);
+  };
+  if (*az) {
+    ins.push_back(*az);
+    maps.push_back(zpMap(*az, m));
+  }
+  if (*bz) {
+    ins.push_back(*bz);
+    maps.push_back(zpMap(*bz, nn));
+  }
+  maps.push_back(AffineMap::get(nd, 0, oe, ctx));
+  Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value init = linalg::FillOp::create(b, loc, zero, tensor::EmptyOp::create(b, loc, out, i32).getResult())
+                   .getResult(0);
+  SmallVector<utils::IteratorType> iters(nd, utils::IteratorType::parallel);
+  iters.back() = utils::IteratorType::reduction;
+  bool aU = adt == dtype::UInt8, bU = bdt == dtype::UInt8;
+  bool azU = n.hasInput(azi) && n.dtypeOf(azi) == dtype::UInt8;
+  bool bzU = n.hasInput(bzi) && n.dtypeOf(bzi) == dtype::UInt8;
+  bool hasA = bool(*az), hasB = bool(*bz);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange v) {
+        auto ext = [&](Value x, bool u) -> Value {
+          return u ? Value(arith::ExtUIOp::create(nb, l, i32, x)) : Value(arith::ExtSIOp::create(nb, l, i32, x));
+        };
+        Value x = ext(v[0], aU), y = ext(v[1], bU);
+        size_t next = 2;
+        if (hasA)
+          x = arith::SubIOp::create(nb, l, x, ext(v[next++], azU));
+        if (hasB)
+          y = arith::SubIOp::create(nb, l, y, ext(v[next++], bzU));
+        Value p = arith::MulIOp::create(nb, l, x, y);
+        linalg::YieldOp::create(nb, l, arith::AddIOp::create(nb, l, v.back(), p).getResult());
+      });
+  return op.getResult(0);
+}
+
+static LogicalResult importMatMulInteger(NodeContext &n) {
+  FailureOr<Value> r = integerMatmul(n, 0, 2, 1, 3);
+  if (failed(r))
+    return failure();
+  return n.setOutput(0, *r, dtype::Int32);
+}
+
+/// QLinearMatMul: y = saturate(rne(acc * (a_scale * b_scale / y_scale)) + y_zp)
+/// with acc the exact int32 product of (a - a_zp) and (b - b_zp).
+static LogicalResult importQLinearMatMul(NodeContext &n) {
+  if (n.numInputs() != 8)
+    return n.emitError() << "expects 8 inputs";
+  FailureOr<Value> acc = integerMatmul(n, 0, 2, 3, 5);
+  if (failed(acc))
+    return failure();
+  int32_t ydt = n.dtypeOf(7);
+  if (ydt != dtype::Int8 && ydt != dtype::UInt8)
+    return n.emitError() << "output must be INT8 or UINT8";
+  for (size_t i : {size_t(1), size_t(4), size_t(6)})
+    if (!isFloatDType(n.dtypeOf(i)))
+      return n.emitError() << "scale input " << i << " must be a float";
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  auto accType = cast<RankedTensorType>(acc->getType());
+  std::vector<int64_t> out(accType.getShape().begin(), accType.getShape().end());
+  int64_t r = int64_t(out.size());
+  // Scales: a_scale scalar or per row [M]; b_scale scalar or per column [N].
+  auto asVector = [&](size_t i, int64_t along, int64_t axis) -> FailureOr<Value> {
+    int64_t c = 1;
+    for (int64_t d : n.shapeOf(i))
+      c *= d;
+    if (c != 1 && c != along)
+      return n.emitError() << "input " << i << " must be a scalar or have " << along << " entries";
+    std::vector<int64_t> s(r, 1);
+    if (c != 1)
+      s[axis] = c;
+    Value v = buildReshape(b, loc, n.input(i), s);
+    if (n.dtypeOf(i) != dtype::Float)
+      v = buildElementwise(b, loc, {v}, s, b.getF32Type(), [&](OpBuilder &nb, Location l, ValueRange a) {
+        return convertScalar(nb, l, a[0], n.dtypeOf(i), dtype::Float);
+      });
+    return v;
+  };
+  FailureOr<Value> as = asVector(1, out[r - 2], r - 2), bsv = asVector(4, out[r - 1], r - 1),
+                   ys = asVector(6, 1, r - 1), yz = asVector(7, 1, r - 1);
+  if (failed(as) || failed(bsv) || failed(ys))
+    return failure();
+  Value yzero = buildReshape(b, loc, n.input(7), std::vector<int64_t>(r, 1));
+  bool yU = ydt == dtype::UInt8;
+  Type yElem = b.getI8Type();
+  Value y = buildElementwise(
+      b, loc, {*acc, *as, *bsv, *ys, yzero}, out, yElem, [&](OpBuilder &nb, Location l, ValueRange v) {
+        Value f = arith::SIToFPOp::create(nb, l, nb.getF32Type(), v[0]);
+        Value mult = arith::DivFOp::create(nb, l, arith::MulFOp::create(nb, l, v[1], v[2]), v[3]);
+        Value q = math::RoundEvenOp::create(nb, l, arith::MulFOp::create(nb, l, f, mult));
+        Value z = yU ? Value(arith::UIToFPOp::create(nb, l, nb.getF32Type(), v[4]))
+                     : Value(arith::SIToFPOp::create(nb, l, nb.getF32Type(), v[4]));
+        q = arith::AddFOp::create(nb, l, q, z);
+        double lo = yU ? 0 : -128, hi = yU ? 255 : 127;
+        q = arith::MaximumFOp::create(nb, l, q, scalarConstant(nb, l, nb.getF32Type(), lo));
+        q = arith::MinimumFOp::create(nb, l, q, scalarConstant(nb, l, nb.getF32Type(), hi));
+        Value i = yU ? Value(arith::FPToUIOp::create(nb, l, nb.getI32Type(), q))
+                     : Value(arith::FPToSIOp::create(nb, l, nb.getI32Type(), q));
+        return arith::TruncIOp::create(nb, l, yElem, i).getResult();
+      });
+  (void)yz;
+  return n.setOutput(0, y, ydt);
+}
+
+void mlir::qopt::onnx_import::addQuantOps(OpTable &t) {
+  t.add("", "DequantizeLinear", importDequantizeLinear);
+  t.add("", "QuantizeLinear", importQuantizeLinear);
+  t.add("", "DynamicQuantizeLinear", importDynamicQuantizeLinear);
+  t.add("", "MatMulInteger", importMatMulInteger);
+  t.add("", "QLinearMatMul", importQLinearMatMul);
+}
