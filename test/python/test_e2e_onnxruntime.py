@@ -4,7 +4,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-import transformer_models as tm
+from qopt import models as tm
 from qopt import tools
 
 CASES = {

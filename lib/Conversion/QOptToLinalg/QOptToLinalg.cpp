@@ -358,6 +358,40 @@ struct MaterializeAffinePerTensor : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// Signedness-only tensor.bitcasts (ui8 <-> i8) have no bufferization:
+/// bitcast(bitcast(x)) and bitcast(reshape(bitcast(x))) cancel out.
+struct FoldSignednessBitcasts : OpRewritePattern<tensor::BitcastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::BitcastOp op, PatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value src = op.getSource();
+    if (auto inner = src.getDefiningOp<tensor::BitcastOp>()) {
+      Value x = inner.getSource();
+      if (x.getType() == resultType)
+        rewriter.replaceOp(op, x);
+      else
+        rewriter.replaceOpWithNewOp<tensor::BitcastOp>(op, resultType, x);
+      return success();
+    }
+    Operation *reshape = src.getDefiningOp();
+    if (!reshape || !isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(reshape))
+      return failure();
+    auto inner = reshape->getOperand(0).getDefiningOp<tensor::BitcastOp>();
+    if (!inner || getElementTypeOrSelf(inner.getSource().getType()) != resultType.getElementType())
+      return failure();
+    Value x = inner.getSource();
+    Value r;
+    if (auto c = dyn_cast<tensor::CollapseShapeOp>(reshape))
+      r = tensor::CollapseShapeOp::create(rewriter, op.getLoc(), resultType, x,
+                                          c.getReassociationIndices());
+    else
+      r = tensor::ExpandShapeOp::create(rewriter, op.getLoc(), resultType, x,
+                                        cast<tensor::ExpandShapeOp>(reshape).getReassociationIndices());
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 struct ConvertQOptToLinalgPass
     : public mlir::qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
   void runOnOperation() override {
@@ -366,20 +400,26 @@ struct ConvertQOptToLinalgPass
     patterns.add<LowerExplicitQuantizeCodes, LowerDequantizeOfAssemble, SplitDequantizeOfQuantize,
                  ForwardAssembledPart<CodesOp>, ForwardAssembledPart<ScalesOp>,
                  ForwardAssembledPart<ZeroPointsOp>, ForwardAssembledPart<TensorScaleOp>,
-                 ForwardExplicitScales, ForwardExplicitZeroPoints, MaterializeAffinePerTensor>(ctx);
+                 ForwardExplicitScales, ForwardExplicitZeroPoints, MaterializeAffinePerTensor,
+                 FoldSignednessBitcasts>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // Dead quantized values are gone; whatever qopt op is left is unsupported.
     bool failedAny = false;
     getOperation()->walk([&](Operation *op) {
       if (op->getDialect() && isa<QOptDialect>(op->getDialect())) {
+        failedAny = true;
+        // Report the root cause once: users of an unlowered qopt value stay quiet.
+        for (Value operand : op->getOperands())
+          if (Operation *def = operand.getDefiningOp())
+            if (def->getDialect() && isa<QOptDialect>(def->getDialect()))
+              return;
         if (auto q = dyn_cast<QuantizeOp>(op))
           op->emitOpError() << "with computed scales for format " << q.getType()
                             << " is not lowered on x86 yet (the quantization path lowers it)";
         else
           op->emitOpError() << "cannot be lowered to linalg: its quantized operand must come "
                                "from qopt.assemble or an explicit-scale qopt.quantize";
-        failedAny = true;
       }
     });
     if (failedAny)

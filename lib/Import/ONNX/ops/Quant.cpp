@@ -200,15 +200,21 @@ static FailureOr<Value> integerMatmul(NodeContext &n, size_t ai, size_t azi, siz
   Location loc = n.getLoc();
   MLIRContext *ctx = b.getContext();
   const auto &as = n.shapeOf(ai), &bs = n.shapeOf(bi);
-  if (as.size() < 2 || bs.size() != 2 || as.back() != bs[0])
-    return n.emitError() << "expects A [..., M, K] and B [K, N] with matching K";
+  if (as.size() < 2 || bs.size() < 2 || as.back() != bs[bs.size() - 2])
+    return n.emitError() << "expects A [..., M, K] and B [..., K, N] with matching K";
   int32_t adt = n.dtypeOf(ai), bdt = n.dtypeOf(bi);
   for (int32_t dt : {adt, bdt})
     if (dt != dtype::Int8 && dt != dtype::UInt8)
       return n.emitError() << "operands must be INT8 or UINT8, got " << dtypeName(dt);
-  int64_t r = int64_t(as.size());
-  std::vector<int64_t> out(as.begin(), as.end() - 1);
-  out.push_back(bs[1]);
+  std::vector<int64_t> ab(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
+  auto batch = broadcastShapes({ab, bb});
+  if (!batch)
+    return n.emitError() << "batch dimensions cannot be broadcast";
+  int64_t nbatch = int64_t(batch->size());
+  int64_t r = nbatch + 2;
+  std::vector<int64_t> out = *batch;
+  out.push_back(as[as.size() - 2]);
+  out.push_back(bs.back());
   Type i32 = b.getI32Type();
   // Zero points broadcast: scalar, per-row (a) or per-column (b), as [M] / [N].
   auto zpOperand = [&](size_t i, int64_t along, std::vector<int64_t> full) -> FailureOr<Value> {
@@ -225,15 +231,21 @@ static FailureOr<Value> integerMatmul(NodeContext &n, size_t ai, size_t azi, siz
     (void)full;
     return z;
   };
-  FailureOr<Value> az = zpOperand(azi, as[r - 2], {}), bz = zpOperand(bzi, bs[1], {});
+  FailureOr<Value> az = zpOperand(azi, as[as.size() - 2], {}), bz = zpOperand(bzi, bs.back(), {});
   if (failed(az) || failed(bz))
     return failure();
   int64_t nd = r + 1; // batch..., m, n, k
-  SmallVector<AffineExpr> ae, be, oe;
-  for (int64_t d = 0; d < r - 2; ++d) {
-    ae.push_back(getAffineDimExpr(d, ctx));
+  auto batchExprs = [&](const std::vector<int64_t> &opBatch) {
+    SmallVector<AffineExpr> e;
+    int64_t off = nbatch - int64_t(opBatch.size());
+    for (size_t i = 0; i < opBatch.size(); ++i)
+      e.push_back(opBatch[i] == 1 && (*batch)[off + i] != 1 ? getAffineConstantExpr(0, ctx)
+                                                              : getAffineDimExpr(off + i, ctx));
+    return e;
+  };
+  SmallVector<AffineExpr> ae = batchExprs(ab), be = batchExprs(bb), oe;
+  for (int64_t d = 0; d < nbatch; ++d)
     oe.push_back(getAffineDimExpr(d, ctx));
-  }
   AffineExpr m = getAffineDimExpr(r - 2, ctx), nn = getAffineDimExpr(r - 1, ctx),
              k = getAffineDimExpr(r, ctx);
   ae.append({m, k});

@@ -1,4 +1,4 @@
-# test/python/transformer_models.py - small transformer-style ONNX models built with the onnx API.
+# python/qopt/models.py - small transformer-style ONNX models built with the onnx API.
 """Deterministic builders (fixed seeds) shared by the end-to-end tests and examples:
 attention with Softmax, LayerNormalization / RMSNorm variants, GELU and SiLU/SwiGLU
 MLPs, residuals, and weights with outlier input channels."""

@@ -1,0 +1,65 @@
+// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --mlir-print-local-scope | FileCheck %s
+
+// DequantizeLinear: dequantize(assemble(codes, per-channel scales, zero points))
+// becomes one linalg.generic: (decode(code) - zp) * scale, zero points taken
+// as signless bits and widened unsigned.
+// CHECK-LABEL: func.func @dequantize_assembled
+// CHECK-SAME: (%[[C:.+]]: tensor<4x8xi8>, %[[S:.+]]: tensor<1x8xf32>, %[[Z:.+]]: tensor<1x8xui8>)
+// CHECK: %[[ZB:.+]] = tensor.bitcast %[[Z]] : tensor<1x8xui8> to tensor<1x8xi8>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[C]], %[[S]], %[[ZB]] : tensor<4x8xi8>, tensor<1x8xf32>, tensor<1x8xi8>)
+// CHECK: arith.uitofp
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK-NOT: qopt.
+!u8c = !qopt.format<ui8, scale = f32, channel = 1, zero_point = ui8>
+func.func @dequantize_assembled(%c: tensor<4x8xi8>, %s: tensor<1x8xf32>, %z: tensor<1x8xui8>) -> tensor<4x8xf32> {
+  %q = qopt.assemble codes(%c : tensor<4x8xi8>) scales(%s : tensor<1x8xf32>) zero_points(%z : tensor<1x8xui8>) -> tensor<4x8x!u8c>
+  %x = qopt.dequantize %q : tensor<4x8x!u8c> to tensor<4x8xf32>
+  return %x : tensor<4x8xf32>
+}
+
+// -----
+// QuantizeLinear with explicit scales: x / s, round to even, + zp, saturate.
+// Blocked scales index the grid with floordiv.
+// CHECK-LABEL: func.func @quantize_explicit
+// CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1 floordiv 4)>, affine_map<(d0, d1) -> (d0, d1)>]
+// CHECK: arith.divf
+// CHECK: math.roundeven
+// CHECK: arith.trunci {{.*}} to i8
+// CHECK-NOT: qopt.
+func.func @quantize_explicit(%x: tensor<2x8xf32>, %s: tensor<2x2xf32>) -> tensor<2x8xi8> {
+  %q = qopt.quantize %x scales(%s : tensor<2x2xf32>) : tensor<2x8xf32> to tensor<2x8x!qopt.format<i8, scale = f32, block = [4]>>
+  %c = qopt.codes %q : tensor<2x8x!qopt.format<i8, scale = f32, block = [4]>> -> tensor<2x8xi8>
+  return %c : tensor<2x8xi8>
+}
+
+// -----
+// DynamicQuantizeLinear: per-tensor affine scales are materialised from the
+// tensor's min and max (NaN-skipping), then quantized explicitly.
+// CHECK-LABEL: func.func @dynamic_affine
+// CHECK: arith.minnumf
+// CHECK: arith.maxnumf
+// CHECK: tensor.from_elements
+// CHECK: linalg.generic
+// CHECK-NOT: qopt.
+!dyn = !qopt.format<ui8, scale = f32, zero_point = ui8>
+func.func @dynamic_affine(%x: tensor<3x4xf32>) -> (tensor<3x4xi8>, tensor<1x1xf32>, tensor<1x1xui8>) {
+  %q = qopt.quantize %x : tensor<3x4xf32> to tensor<3x4x!dyn>
+  %c = qopt.codes %q : tensor<3x4x!dyn> -> tensor<3x4xi8>
+  %s = qopt.scales %q : tensor<3x4x!dyn> -> tensor<1x1xf32>
+  %z = qopt.zero_points %q : tensor<3x4x!dyn> -> tensor<1x1xui8>
+  return %c, %s, %z : tensor<3x4xi8>, tensor<1x1xf32>, tensor<1x1xui8>
+}
+
+// -----
+// A fake-quant pair (dequantize of an explicit quantize) splits into codes and
+// a decode.
+// CHECK-LABEL: func.func @fake_quant
+// CHECK-COUNT-2: linalg.generic
+// CHECK-NOT: qopt.
+func.func @fake_quant(%x: tensor<4xf32>, %s: tensor<1xf32>) -> tensor<4xf32> {
+  %q = qopt.quantize %x scales(%s : tensor<1xf32>) : tensor<4xf32> to tensor<4x!qopt.int8>
+  %d = qopt.dequantize %q : tensor<4x!qopt.int8> to tensor<4xf32>
+  return %d : tensor<4xf32>
+}
