@@ -23,9 +23,60 @@ def node_ops(model_path):
     return ops, m
 
 
+SHAPE_INPUTS = {"Reshape": [1], "Expand": [1], "Tile": [1], "Slice": [1, 2, 3, 4],
+                "Squeeze": [1], "Unsqueeze": [1], "Split": [1], "Range": [0, 1, 2],
+                "ConstantOfShape": [0], "ReduceSum": [1], "ReduceMean": [1], "ReduceMax": [1],
+                "ReduceMin": [1], "ReduceProd": [1], "ReduceSumSquare": [1], "ReduceL1": [1],
+                "ReduceL2": [1], "ReduceLogSum": [1], "ReduceLogSumExp": [1], "Pad": [1, 2, 3],
+                "Resize": [1, 2, 3], "TopK": [1], "OneHot": [1]}
+
+
+def shape_input_names(m):
+    """Graph inputs that define shapes/axes (Reshape shape, Slice starts, Reduce axes...)."""
+    graph_inputs = {i.name for i in m.graph.input} - {t.name for t in m.graph.initializer}
+    names = set()
+    for n in m.graph.node:
+        for p in SHAPE_INPUTS.get(n.op_type, []):
+            if p < len(n.input) and n.input[p] in graph_inputs:
+                names.add(n.input[p])
+    return names
+
+
+def freeze_shape_inputs(test_dir, m):
+    """The model with its shape-defining graph inputs turned into initializers
+    (their values from the test data, which must agree across test sets), and
+    the remaining inputs' positions. None if the sets disagree."""
+    import copy
+    from onnx import numpy_helper
+    names = shape_input_names(m)
+    order = [i.name for i in m.graph.input if i.name not in {t.name for t in m.graph.initializer}]
+    values = {}
+    for s in sorted(test_dir.glob("test_data_set_*")):
+        for k, name in enumerate(order):
+            if name in names:
+                t = onnx.TensorProto()
+                t.ParseFromString((s / f"input_{k}.pb").read_bytes())
+                arr = numpy_helper.to_array(t)
+                if name in values and not (values[name].shape == arr.shape and
+                                           (values[name] == arr).all()):
+                    return None
+                values[name] = arr
+    frozen = copy.deepcopy(m)
+    keep = [i for i in frozen.graph.input if i.name not in names]
+    del frozen.graph.input[:]
+    frozen.graph.input.extend(keep)
+    for name, arr in values.items():
+        frozen.graph.initializer.append(numpy_helper.from_array(arr, name))
+    return frozen, [k for k, name in enumerate(order) if name not in names]
+
+
 def shape_inputs_are_runtime(m):
     """True if some node's shape-like input (Reshape shape, Slice starts...) is a graph input."""
-    graph_inputs = {i.name for i in m.graph.input} - {t.name for t in m.graph.initializer}
+    return bool(shape_input_names(m))
+
+
+def _unused():
+    graph_inputs = set()
     positions = {"Reshape": [1], "Expand": [1], "Tile": [1], "Slice": [1, 2, 3, 4],
                  "Squeeze": [1], "Unsqueeze": [1], "Split": [1], "Range": [0, 1, 2],
                  "ConstantOfShape": [0], "ReduceSum": [1], "ReduceMean": [1], "ReduceMax": [1],
@@ -73,8 +124,6 @@ def classify(test_dir, supported):
     missing = sorted(ops - supported)
     if missing:
         return "skip", "unsupported op(s): " + ", ".join(missing)
-    if shape_inputs_are_runtime(m):
-        return "skip", KNOWN_LIMITS[0][1]
     low = {onnx.TensorProto.FLOAT8E4M3FN, onnx.TensorProto.FLOAT8E4M3FNUZ, onnx.TensorProto.FLOAT8E5M2,
            onnx.TensorProto.FLOAT8E5M2FNUZ, onnx.TensorProto.UINT4, onnx.TensorProto.INT4}
     low |= {getattr(onnx.TensorProto, n) for n in ("FLOAT4E2M1", "FLOAT8E8M0", "UINT2", "INT2")
@@ -83,6 +132,8 @@ def classify(test_dir, supported):
     if types & low:
         return "skip", ("low-precision tensor types (FP8/FP4/E8M0/INT4/INT2) at the graph boundary: "
                         "their encode/decode lowering belongs to the quantization path")
+    if shape_inputs_are_runtime(m):
+        return "freeze", "shape-defining inputs frozen from the test data"
     return None, None
 
 

@@ -37,8 +37,8 @@
 #include "gtest/gtest.h"
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -56,9 +56,8 @@ using ::qopt::format::TableFormat;
 namespace {
 
 constexpr int kLanes = 8;
-constexpr std::array<Rounding, 5> kRoundings = {
-    Rounding::NearestEven, Rounding::NearestAway, Rounding::TowardZero, Rounding::Up,
-    Rounding::Down};
+constexpr std::array<Rounding, 5> kRoundings = {Rounding::NearestEven, Rounding::NearestAway,
+                                                Rounding::TowardZero, Rounding::Up, Rounding::Down};
 constexpr std::array<Overflow, 2> kOverflows = {Overflow::Saturate, Overflow::Special};
 using IntRange = std::optional<std::pair<int64_t, int64_t>>;
 
@@ -130,8 +129,7 @@ public:
   using Batch = void (*)(const void *, void *);
 
   CompiledCodecs() {
-    ctx.loadDialect<arith::ArithDialect, func::FuncDialect, math::MathDialect,
-                    LLVM::LLVMDialect>();
+    ctx.loadDialect<arith::ArithDialect, func::FuncDialect, math::MathDialect, LLVM::LLVMDialect>();
     registerBuiltinDialectTranslation(ctx);
     registerLLVMDialectTranslation(ctx);
   }
@@ -153,12 +151,10 @@ private:
   unsigned narrowBits = 0;
 
   bool build(ModuleOp module, const ElementFormat &format, IntRange range);
-  template <typename T>
-  std::string lookup(StringRef name, T &fn);
+  template <typename T> std::string lookup(StringRef name, T &fn);
 };
 
-bool CompiledCodecs::build(ModuleOp module, const ElementFormat &format,
-                           IntRange range) {
+bool CompiledCodecs::build(ModuleOp module, const ElementFormat &format, IntRange range) {
   OpBuilder b(module.getBodyRegion());
   b.setInsertionPointToEnd(module.getBody());
   Type i32 = b.getI32Type(), f32 = b.getF32Type();
@@ -168,8 +164,7 @@ bool CompiledCodecs::build(ModuleOp module, const ElementFormat &format,
   narrowBits = format.getBitWidth() <= 8 ? 8 : 16;
   bool ok = addScalarFunction(b, "decode_i32", i32, f32, decode) &&
             addScalarFunction(b, "decode_i64", b.getI64Type(), f32, decode) &&
-            addScalarFunction(b, "decode_narrow", b.getIntegerType(narrowBits), f32,
-                              decode) &&
+            addScalarFunction(b, "decode_narrow", b.getIntegerType(narrowBits), f32, decode) &&
             addVectorFunction(b, "decode_vector", i32, decode);
   for (size_t r = 0; r < kRoundings.size(); ++r) {
     for (size_t o = 0; o < kOverflows.size(); ++o) {
@@ -183,8 +178,7 @@ bool CompiledCodecs::build(ModuleOp module, const ElementFormat &format,
   return ok;
 }
 
-template <typename T>
-std::string CompiledCodecs::lookup(StringRef name, T &fn) {
+template <typename T> std::string CompiledCodecs::lookup(StringRef name, T &fn) {
   llvm::Expected<void *> address = engine->lookup(name);
   if (!address)
     return "no symbol " + name.str() + ": " + llvm::toString(address.takeError());
@@ -212,8 +206,7 @@ std::string CompiledCodecs::compile(const ElementFormat &format, IntRange range)
     return "JIT: " + llvm::toString(created.takeError());
   engine = std::move(*created);
   std::string error = lookup("decode_i32", decodeI32) + lookup("decode_i64", decodeI64) +
-                      lookup("decode_narrow", decodeNarrow) +
-                      lookup("decode_vector", decodeVector);
+                      lookup("decode_narrow", decodeNarrow) + lookup("decode_vector", decodeVector);
   for (size_t r = 0; r < kRoundings.size(); ++r) {
     for (size_t o = 0; o < kOverflows.size(); ++o) {
       error += lookup(encodeName("encode", r, o), encode[r][o]);
@@ -272,10 +265,10 @@ private:
 };
 
 void addSpecialInputs(InputSet &in) {
-  for (uint32_t bits : {0x00000000u, 0x80000000u, 0x7F800000u, 0xFF800000u, 0x7FC00000u,
-                        0xFFC00000u, 0x7F800001u, 0xFFFFFFFFu, 0x7FBFFFFFu, 0x00000001u,
-                        0x80000001u, 0x00400000u, 0x00600000u, 0x00200000u, 0x00C00000u,
-                        0x007FFFFFu, 0x00800000u, 0x7F7FFFFFu, 0xFF7FFFFFu})
+  for (uint32_t bits :
+       {0x00000000u, 0x80000000u, 0x7F800000u, 0xFF800000u, 0x7FC00000u, 0xFFC00000u, 0x7F800001u,
+        0xFFFFFFFFu, 0x7FBFFFFFu, 0x00000001u, 0x80000001u, 0x00400000u, 0x00600000u, 0x00200000u,
+        0x00C00000u, 0x007FFFFFu, 0x00800000u, 0x7F7FFFFFu, 0xFF7FFFFFu})
     in.add(floatOf(bits));
   for (int k = -150; k <= 128; ++k)
     for (double m : {1.0, 1.25, 1.5, 1.75})
@@ -345,12 +338,13 @@ std::vector<float> encodeInputs(const ElementFormat &format) {
 class Mismatches {
 public:
   explicit Mismatches(std::string what) : what(std::move(what)) {}
-  void check(bool ok, const std::string &detail) {
+  /// `detail` is only called on a mismatch.
+  template <typename Detail> void check(bool ok, Detail detail) {
     ++checks;
     if (ok)
       return;
     if (++failures <= 12)
-      ADD_FAILURE() << what << ": " << detail;
+      ADD_FAILURE() << what << ": " << detail();
   }
   ~Mismatches() {
     EXPECT_EQ(failures, 0u) << what << ": " << failures << " of " << checks << " differ";
@@ -379,21 +373,21 @@ uint64_t checkDecoders(const ElementFormat &format, CompiledCodecs &c) {
   for (uint32_t code = 0; code < format.getNumCodes(); ++code) {
     uint32_t c32 = code | (rng() << bits);
     float got = c.decodeI32(c32);
-    m.check(bitsOf(got) == expected(code), report("i32", c32, got));
+    m.check(bitsOf(got) == expected(code), [&] { return report("i32", c32, got); });
     uint64_t c64 = code | (uint64_t(rng()) << 32) | (uint64_t(rng()) << bits);
     got = c.decodeI64(c64);
-    m.check(bitsOf(got) == expected(code), report("i64", c64, got));
+    m.check(bitsOf(got) == expected(code), [&] { return report("i64", c64, got); });
     uint32_t narrow = (code | (rng() << bits)) & ((1u << c.narrowWidth()) - 1);
     got = c.narrowWidth() == 8
               ? reinterpret_cast<CompiledCodecs::DecodeI8>(c.decodeNarrow)(uint8_t(narrow))
-              : reinterpret_cast<CompiledCodecs::DecodeI16>(c.decodeNarrow)(
-                    uint16_t(narrow));
-    m.check(bitsOf(got) == expected(code), report("narrow", narrow, got));
+              : reinterpret_cast<CompiledCodecs::DecodeI16>(c.decodeNarrow)(uint16_t(narrow));
+    m.check(bitsOf(got) == expected(code), [&] { return report("narrow", narrow, got); });
     lanes[code % kLanes] = c32;
     if (code % kLanes == kLanes - 1 || code + 1 == format.getNumCodes()) {
       c.decodeVector(lanes.data(), out.data());
       for (uint32_t l = 0; l <= code % kLanes; ++l)
-        m.check(bitsOf(out[l]) == expected(lanes[l]), report("vector", lanes[l], out[l]));
+        m.check(bitsOf(out[l]) == expected(lanes[l]),
+                [&] { return report("vector", lanes[l], out[l]); });
     }
   }
   return m.checks;
@@ -409,21 +403,21 @@ uint64_t checkEncoders(const ElementFormat &format, CompiledCodecs &c,
     for (size_t o = 0; o < kOverflows.size(); ++o) {
       auto report = [&](const char *via, float x, uint32_t got, uint32_t want) {
         return std::string(via) + " " + std::string(stringify(kRoundings[r])) +
-               (kOverflows[o] == Overflow::Saturate ? " saturate" : " special") + " x=" +
-               hex(bitsOf(x)) + " (" + std::to_string(x) + ") gives " + hex(got) +
+               (kOverflows[o] == Overflow::Saturate ? " saturate" : " special") +
+               " x=" + hex(bitsOf(x)) + " (" + std::to_string(x) + ") gives " + hex(got) +
                ", lib/Format " + hex(want);
       };
       for (size_t i = 0; i < inputs.size(); ++i) {
         float x = inputs[i];
         uint32_t want = expectedCode(format, x, kRoundings[r], kOverflows[o], range);
         uint32_t got = c.encode[r][o](x);
-        m.check(got == want, report("scalar", x, got, want));
+        m.check(got == want, [&] { return report("scalar", x, got, want); });
         lanes[i % kLanes] = x;
         if (i % kLanes == kLanes - 1 || i + 1 == inputs.size()) {
           c.encodeVector[r][o](lanes.data(), out.data());
           for (size_t l = 0; l <= i % kLanes; ++l) {
             uint32_t w = expectedCode(format, lanes[l], kRoundings[r], kOverflows[o], range);
-            m.check(out[l] == w, report("vector", lanes[l], out[l], w));
+            m.check(out[l] == w, [&] { return report("vector", lanes[l], out[l], w); });
           }
         }
       }
@@ -448,13 +442,13 @@ public:
 
 ElementFormat makeFormat(const std::string &name) {
   if (name == "codebook_nozero") // no zero entry: NaN and 0 tie between +-0.25
-    return ElementFormat(TableFormat({-6, -4, -3, -2, -1.5f, -1, -0.75f, -0.25f, 0.25f,
-                                      0.75f, 1, 1.5f, 2, 3, 4, 6},
-                                     "codebook_nozero"));
+    return ElementFormat(
+        TableFormat({-6, -4, -3, -2, -1.5f, -1, -0.75f, -0.25f, 0.25f, 0.75f, 1, 1.5f, 2, 3, 4, 6},
+                    "codebook_nozero"));
   if (name == "codebook_pow2") // ties on both sides of 0
-    return ElementFormat(TableFormat({-8, -4, -2, -1, -0.5f, -0.25f, -0.125f, 0, 0.125f,
-                                      0.25f, 0.5f, 1, 2, 4, 8, 16},
-                                     "codebook_pow2"));
+    return ElementFormat(TableFormat(
+        {-8, -4, -2, -1, -0.5f, -0.25f, -0.125f, 0, 0.125f, 0.25f, 0.5f, 1, 2, 4, 8, 16},
+        "codebook_pow2"));
   std::optional<ElementFormat> f = ElementFormat::parse(name);
   if (!f)
     std::abort();
@@ -489,17 +483,15 @@ INSTANTIATE_TEST_SUITE_P(
     Formats, CodecsTest,
     ::testing::Values(
         // Builtin minifloats and scales.
-        "f8E4M3FN", "f8E4M3", "f8E5M2", "f8E4M3FNUZ", "f8E5M2FNUZ", "f8E4M3B11FNUZ",
-        "f8E3M4", "f6E2M3FN", "f6E3M2FN", "f4E2M1FN", "f8E8M0FNU", "ue4m3", "ue5m3",
-        "f16", "bf16",
+        "f8E4M3FN", "f8E4M3", "f8E5M2", "f8E4M3FNUZ", "f8E5M2FNUZ", "f8E4M3B11FNUZ", "f8E3M4",
+        "f6E2M3FN", "f6E3M2FN", "f4E2M1FN", "f8E8M0FNU", "ue4m3", "ue5m3", "f16", "bf16",
         // Generic eXmY: every variant, unsigned, one exponent bit, no mantissa,
         // biases whose subnormals are f32 subnormals (e8m3_b130) or large values.
-        "e2m2", "e3m0", "e1m2", "e1m0", "e2m5_fnuz", "e5m2_fn", "e3m3_ieee", "e3m3_fnuz",
-        "ue3m2", "ue4m4_ieee", "ue8m0", "ue2m3_fn", "e8m3_b130", "e5m2_b40", "e2m1_b0",
-        "e6m9", "e7m8",
+        "e2m2", "e3m0", "e1m2", "e1m0", "e2m5_fnuz", "e5m2_fn", "e3m3_ieee", "e3m3_fnuz", "ue3m2",
+        "ue4m4_ieee", "ue8m0", "ue2m3_fn", "e8m3_b130", "e5m2_b40", "e2m1_b0", "e6m9", "e7m8",
         // Integers.
-        "i2", "i3", "i4", "i5", "i6", "i7", "i8", "ui2", "ui3", "ui4", "ui5", "ui6", "ui7",
-        "ui8", "i16", "ui16",
+        "i2", "i3", "i4", "i5", "i6", "i7", "i8", "ui2", "ui3", "ui4", "ui5", "ui6", "ui7", "ui8",
+        "i16", "ui16",
         // Codebooks.
         "nf4", "codebook_nozero", "codebook_pow2"),
     paramName);
@@ -508,9 +500,8 @@ INSTANTIATE_TEST_SUITE_P(
 /// use (symmetric, MXINT8) and for ranges beyond or inside the format's.
 TEST(CodecsIntRangeTest, MatchesLibFormat) {
   const std::pair<const char *, std::pair<int64_t, int64_t>> cases[] = {
-      {"i8", {-127, 127}}, {"i4", {-7, 7}},       {"i2", {-1, 1}},
-      {"ui4", {2, 9}},     {"i4", {-100, 100}},  {"ui8", {-5, 300}},
-      {"i8", {3, 3}},      {"i16", {-32767, 32767}}};
+      {"i8", {-127, 127}}, {"i4", {-7, 7}},    {"i2", {-1, 1}}, {"ui4", {2, 9}},
+      {"i4", {-100, 100}}, {"ui8", {-5, 300}}, {"i8", {3, 3}},  {"i16", {-32767, 32767}}};
   for (const auto &[name, range] : cases) {
     ElementFormat format = makeFormat(name);
     CompiledCodecs codecs;
@@ -544,15 +535,15 @@ TEST(CodecsSupportTest, RejectsWithDiagnostic) {
   EXPECT_FALSE(mlir::qopt::emitDecode(b, loc, code, wide));
   EXPECT_FALSE(mlir::qopt::emitEncode(b, loc, x, wide, Rounding::NearestEven, Overflow::Saturate));
   EXPECT_FALSE(mlir::qopt::emitEncode(b, loc, x, makeFormat("f32"), Rounding::NearestEven,
-                                Overflow::Saturate));
+                                      Overflow::Saturate));
   ElementFormat e4m3 = makeFormat("f8E4M3FN");
   EXPECT_FALSE(mlir::qopt::emitEncode(b, loc, half, e4m3, Rounding::NearestEven,
-                                Overflow::Saturate)); // not f32
+                                      Overflow::Saturate)); // not f32
   EXPECT_FALSE(mlir::qopt::emitDecode(b, loc, x, e4m3));    // not an integer
   EXPECT_FALSE(mlir::qopt::emitEncode(b, loc, x, e4m3, Rounding::NearestEven, Overflow::Saturate,
-                                std::make_pair(int64_t(-1), int64_t(1))));
+                                      std::make_pair(int64_t(-1), int64_t(1))));
   EXPECT_FALSE(mlir::qopt::emitEncode(b, loc, x, makeFormat("i8"), Rounding::NearestEven,
-                                Overflow::Saturate, std::make_pair(int64_t(5), int64_t(1))));
+                                      Overflow::Saturate, std::make_pair(int64_t(5), int64_t(1))));
   EXPECT_EQ(messages.size(), 7u);
   EXPECT_TRUE(fn.getBody().front().empty()) << "a failed emitter left IR behind";
   for (const std::string &msg : messages)
@@ -574,7 +565,7 @@ TEST(CodecsSupportTest, EmitsStraightLineArithAndMath) {
   for (const char *name : {"f8E4M3FN", "f4E2M1FN", "f8E8M0FNU", "bf16", "i4", "nf4"}) {
     ElementFormat format = makeFormat(name);
     Value code = mlir::qopt::emitEncode(b, loc, fn.getArgument(0), format, Rounding::NearestEven,
-                                  Overflow::Saturate);
+                                        Overflow::Saturate);
     ASSERT_TRUE(code) << name;
     EXPECT_EQ(code.getType(), VectorType::get({16}, b.getI32Type()));
     Value value = mlir::qopt::emitDecode(b, loc, code, format);
@@ -591,7 +582,8 @@ TEST(CodecsSupportTest, EmitsStraightLineArithAndMath) {
     EXPECT_EQ(op->getNumRegions(), 0u);
     for (Type t : op->getResultTypes()) {
       Type e = getElementTypeOrSelf(t);
-      EXPECT_TRUE(e.isF32() || e.isInteger(32) || e.isInteger(1)) << op->getName().getStringRef().str();
+      EXPECT_TRUE(e.isF32() || e.isInteger(32) || e.isInteger(1))
+          << op->getName().getStringRef().str();
     }
   });
 }

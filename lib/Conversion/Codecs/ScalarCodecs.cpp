@@ -55,11 +55,8 @@ constexpr int64_t kF32QuietNaN = 0x7FC00000;
 class Emitter {
 public:
   Emitter(OpBuilder &builder, Location loc, Type shapeLike)
-      : builder(builder), loc(loc),
-        i32Type(withShape(shapeLike, builder.getI32Type())),
+      : builder(builder), loc(loc), i32Type(withShape(shapeLike, builder.getI32Type())),
         f32Type(withShape(shapeLike, builder.getF32Type())) {}
-
-  Type getI32Type() const { return i32Type; }
 
   Value i32(int64_t v) {
     return constant(i32Type, builder.getI32IntegerAttr(int32_t(uint32_t(v))));
@@ -88,9 +85,7 @@ public:
   Value cmp(arith::CmpIPredicate p, Value x, int64_t y) { return cmp(p, x, i32(y)); }
   Value both(Value c1, Value c2) { return arith::AndIOp::create(builder, loc, c1, c2); }
   Value either(Value c1, Value c2) { return arith::OrIOp::create(builder, loc, c1, c2); }
-  Value select(Value c, Value t, Value f) {
-    return arith::SelectOp::create(builder, loc, c, t, f);
-  }
+  Value select(Value c, Value t, Value f) { return arith::SelectOp::create(builder, loc, c, t, f); }
   Value select(Value c, int64_t t, Value f) { return select(c, i32(t), f); }
   /// `neg` where the condition holds, else `pos` (one constant if equal).
   Value selectConst(Value c, int64_t neg, int64_t pos) {
@@ -112,9 +107,7 @@ public:
   }
   Value fmax(Value f, float v) { return arith::MaximumFOp::create(builder, loc, f, f32(v)); }
   Value fmin(Value f, float v) { return arith::MinimumFOp::create(builder, loc, f, f32(v)); }
-  Value countLeadingZeros(Value i) {
-    return math::CountLeadingZerosOp::create(builder, loc, i);
-  }
+  Value countLeadingZeros(Value i) { return math::CountLeadingZerosOp::create(builder, loc, i); }
   Value roundToIntegral(Value f, Rounding rounding);
 
   /// An integer (vector) of any width as i32: zero-extended or truncated.
@@ -183,9 +176,9 @@ std::string checkFloat(const FloatFormat &f) {
 }
 
 std::string checkInt(const IntFormat &f) {
-  if (f.getBitWidth() < 1 || f.getBitWidth() > 24)
-    return "integer codecs handle 1 to 24 bits (exact in f32), " + f.getName() +
-           " has " + std::to_string(f.getBitWidth());
+  if (f.getBitWidth() < 2 || f.getBitWidth() > 16)
+    return "integer codecs handle 2 to 16 bits, " + f.getName() + " has " +
+           std::to_string(f.getBitWidth());
   return "";
 }
 
@@ -209,8 +202,7 @@ bool checkOperand(Location loc, const ElementFormat &format, Type type, bool isC
   if (reason.empty() && !isa<VectorType>(type) && type != element)
     reason = "codec operands must be scalars or vectors";
   if (reason.empty() && isCode &&
-      (!element.isSignlessInteger() ||
-       element.getIntOrFloatBitWidth() < format.getBitWidth()))
+      (!element.isSignlessInteger() || element.getIntOrFloatBitWidth() < format.getBitWidth()))
     reason = "a code operand must be a signless integer of at least " +
              std::to_string(format.getBitWidth()) + " bits";
   if (reason.empty() && !isCode && !element.isF32())
@@ -241,8 +233,8 @@ Value scaledBits(Emitter &e, Value sig, Value k, bool subnormals) {
 }
 
 /// Replaces the f32 magnitude bits of NaN and Inf codes.
-Value decodeSpecials(Emitter &e, const FloatFormat &f, Value code, Value mag,
-                     Value expField, Value manField, Value bits) {
+Value decodeSpecials(Emitter &e, const FloatFormat &f, Value code, Value mag, Value expField,
+                     Value manField, Value bits) {
   unsigned magWidth = f.getExpBits() + f.getManBits();
   int64_t magMask = (int64_t(1) << magWidth) - 1;
   switch (f.getVariant()) {
@@ -344,9 +336,9 @@ SpecialCodes getSpecialCodes(const FloatFormat &f, Rounding rounding, Overflow o
 /// An f32 split as sign, magnitude bits and |x| = sig * 2^q, with ilog =
 /// floor(log2 |x|) for non-zero finite x.
 struct F32Parts {
-  Value negative;    // i1: the sign bit
-  Value signBit;     // i32: 0 or 1
-  Value absBits;     // i32: the bits of |x|
+  Value negative;     // i1: the sign bit
+  Value signBit;      // i32: 0 or 1
+  Value absBits;      // i32: the bits of |x|
   Value sig, q, ilog; // i32
 };
 
@@ -375,8 +367,8 @@ F32Parts splitF32(Emitter &e, Value x, bool normalize) {
 
 /// 0/1: whether sig / 2^shift (shift in [1, 31]) rounds away from zero, the
 /// truncated quotient's code having parity `odd` (i1) and sign `negative`.
-Value roundingIncrement(Emitter &e, Rounding rounding, Value sig, Value shift,
-                        Value odd, Value negative) {
+Value roundingIncrement(Emitter &e, Rounding rounding, Value sig, Value shift, Value odd,
+                        Value negative) {
   Value rem = e.andI(sig, e.sub(e.shl(e.i32(1), shift), 1));
   Value half = e.shl(e.i32(1), e.sub(shift, 1));
   Value inexact = e.cmp(Pred::ne, rem, 0);
@@ -399,13 +391,10 @@ Value roundingIncrement(Emitter &e, Rounding rounding, Value sig, Value shift,
 
 /// The code magnitude of the rounded |x|, unbounded above (codes past the
 /// largest finite one mean overflow).
-Value roundedMagnitude(Emitter &e, const FloatFormat &f, const F32Parts &p,
-                       Rounding rounding) {
+Value roundedMagnitude(Emitter &e, const FloatFormat &f, const F32Parts &p, Rounding rounding) {
   unsigned man = f.getManBits();
   // A shift of 25 or more leaves only rounding bits of a 24-bit sig.
-  auto quotient = [&](Value exp) {
-    return e.minS(e.sub(e.sub(exp, man), p.q), 25);
-  };
+  auto quotient = [&](Value exp) { return e.minS(e.sub(e.sub(exp, man), p.q), 25); };
   if (f.getVariant() == FloatVariant::E8M0) {
     // Powers of two 2^(code - bias), no zero: code ilog + bias, or the next
     // one; a tie goes to the even code; anything below code 0 is code 0.
@@ -427,8 +416,7 @@ Value roundedMagnitude(Emitter &e, const FloatFormat &f, const F32Parts &p,
   return e.add(binade, e.add(truncated, inc));
 }
 
-Value encodeFloat(Emitter &e, Value x, const FloatFormat &f, Rounding rounding,
-                  Overflow overflow) {
+Value encodeFloat(Emitter &e, Value x, const FloatFormat &f, Rounding rounding, Overflow overflow) {
   bool isE8M0 = f.getVariant() == FloatVariant::E8M0;
   int lowestExp = isE8M0 ? -f.getBias() : 1 - f.getBias();
   F32Parts p = splitF32(e, x, /*normalize=*/lowestExp < kF32MinNormalExp);
@@ -458,12 +446,12 @@ Value encodeFloat(Emitter &e, Value x, const FloatFormat &f, Rounding rounding,
 // Integer and codebook encoders
 //===----------------------------------------------------------------------===//
 
-Value encodeInt(Emitter &e, Value x, const IntFormat &f, Rounding rounding,
-                int64_t lo, int64_t hi) {
+Value encodeInt(Emitter &e, Value x, const IntFormat &f, Rounding rounding, int64_t lo,
+                int64_t hi) {
   // NaN encodes as 0 clamped into [lo, hi]: round 0 instead.
   Value v = e.select(e.isNaN(x), e.f32(0.0f), x);
   v = e.roundToIntegral(v, rounding);
-  v = e.fmin(e.fmax(v, float(lo)), float(hi)); // exact: |lo|, |hi| <= 2^24
+  v = e.fmin(e.fmax(v, float(lo)), float(hi)); // exact: |lo|, |hi| <= 2^16
   return e.andI(e.f32ToSI(v), (int64_t(1) << f.getBitWidth()) - 1);
 }
 
@@ -509,16 +497,14 @@ Value encodeTable(Emitter &e, Value x, const TableFormat &f) {
 // Public API
 //===----------------------------------------------------------------------===//
 
-LogicalResult mlir::qopt::checkCodecSupport(const ElementFormat &format,
-                                            std::string *reason) {
+LogicalResult mlir::qopt::checkCodecSupport(const ElementFormat &format, std::string *reason) {
   std::string why = checkFormat(format);
   if (reason)
     *reason = why;
   return success(why.empty());
 }
 
-Value mlir::qopt::emitDecode(OpBuilder &b, Location loc, Value code,
-                             const ElementFormat &format) {
+Value mlir::qopt::emitDecode(OpBuilder &b, Location loc, Value code, const ElementFormat &format) {
   if (!checkOperand(loc, format, code.getType(), /*isCode=*/true))
     return nullptr;
   Emitter e(b, loc, code.getType());
@@ -530,9 +516,8 @@ Value mlir::qopt::emitDecode(OpBuilder &b, Location loc, Value code,
   return decodeTable(e, c, format.getTable());
 }
 
-Value mlir::qopt::emitEncode(OpBuilder &b, Location loc, Value value,
-                             const ElementFormat &format, Rounding rounding,
-                             Overflow overflow,
+Value mlir::qopt::emitEncode(OpBuilder &b, Location loc, Value value, const ElementFormat &format,
+                             Rounding rounding, Overflow overflow,
                              std::optional<std::pair<int64_t, int64_t>> intRange) {
   if (!checkOperand(loc, format, value.getType(), /*isCode=*/false))
     return nullptr;

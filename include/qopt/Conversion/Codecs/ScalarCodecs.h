@@ -50,11 +50,9 @@ Value emitDecode(OpBuilder &b, Location loc, Value code,
 /// asks for; by default the format's full range. On an unsupported format,
 /// operand type or range, emits an error at `loc` and returns a null Value.
 Value emitEncode(OpBuilder &b, Location loc, Value value,
-                 const ::qopt::format::ElementFormat &format,
-                 ::qopt::format::Rounding rounding,
+                 const ::qopt::format::ElementFormat &format, ::qopt::format::Rounding rounding,
                  ::qopt::format::Overflow overflow,
-                 std::optional<std::pair<int64_t, int64_t>> intRange =
-                     std::nullopt);
+                 std::optional<std::pair<int64_t, int64_t>> intRange = std::nullopt);
 
 } // namespace mlir::qopt
 
