@@ -42,8 +42,12 @@ double TableFormat::getMaxAbs() const {
 uint32_t TableFormat::encode(double value) const {
   if (std::isnan(value))
     value = 0;
-  if (std::isinf(value)) // every distance is infinite: the extreme entry
-    return value > 0 ? 15 : 0;
+  // At or beyond the ends the nearest entry is the end (for huge |x| the
+  // double distances would all round to the same value).
+  if (value >= double(values.back()))
+    return 15;
+  if (value <= double(values.front()))
+    return 0;
   uint32_t best = 0;
   double bestDist = INFINITY;
   for (uint32_t i = 0; i < 16; ++i) {

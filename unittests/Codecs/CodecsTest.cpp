@@ -220,14 +220,9 @@ std::string CompiledCodecs::compile(const ElementFormat &format, IntRange range)
 // References and inputs
 //===----------------------------------------------------------------------===//
 
-/// lib/Format's code for `x`. One exception: TableFormat::encode computes
-/// |x - entry| in double, and beyond ~2^52 every distance rounds to the same
-/// value so it returns the entry nearest 0 (reported as a lib/Format bug);
-/// there the nearest entry is the end entry (as lib/Format gives for +-Inf).
+/// lib/Format's code for `x`.
 uint32_t expectedCode(const ElementFormat &format, float x, Rounding r, Overflow o,
                       IntRange range) {
-  if (format.isTable() && std::isfinite(x) && std::fabs(x) >= 0x1p44f)
-    return x > 0 ? format.getNumCodes() - 1 : 0;
   if (range)
     return format.getInt().encode(double(x), r, range->first, range->second);
   return format.encode(double(x), r, o);

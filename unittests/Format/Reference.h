@@ -526,12 +526,17 @@ inline const std::vector<float> &nf4Table() {
 inline uint32_t tableEncode(const std::vector<float> &t, double v) {
   if (std::isnan(v))
     v = 0;
-  if (std::isinf(v)) // every distance is infinite: the end entry is nearest
-    return v > 0 ? uint32_t(t.size() - 1) : 0;
+  // Outside [front, back] the distance grows monotonically from the end entry,
+  // so it is the nearest (and for |v| ~ 1e30 the double distances below would
+  // all round to the same value).
+  if (v >= double(t.back()))
+    return uint32_t(t.size() - 1);
+  if (v <= double(t.front()))
+    return 0;
   uint32_t best = 0;
   double bestDist = std::numeric_limits<double>::infinity();
   for (uint32_t i = 0; i < t.size(); ++i) {
-    double d = std::fabs(v - double(t[i])); // exact for the values used
+    double d = std::fabs(v - double(t[i])); // exact inside the table's range
     if (d < bestDist) {
       best = i;
       bestDist = d;

@@ -36,6 +36,17 @@ FormatType formatOf(Value quantized) {
   return cast<FormatType>(cast<RankedTensorType>(quantized.getType()).getElementType());
 }
 
+/// Whether generated codecs exist for the element and (8-bit) scale format;
+/// `reason` says why not.
+LogicalResult checkCodecs(const fmt::TensorFormat &tf, std::string *reason = nullptr) {
+  if (failed(checkCodecSupport(tf.getElement(), reason)))
+    return failure();
+  const fmt::FloatFormat &s = tf.getScale();
+  if (s.getBitWidth() <= 16 && !(s.hasInf() && s.getBitWidth() == 16))
+    return checkCodecSupport(fmt::ElementFormat(s), reason);
+  return success();
+}
+
 /// Element dims -> scale-grid dims: d floordiv (dim / grid), 0 where the
 /// grid has one entry.
 AffineMap scaleMap(ArrayRef<int64_t> shape, ArrayRef<int64_t> grid, MLIRContext *ctx) {
@@ -111,6 +122,8 @@ struct LowerExplicitQuantizeCodes : OpRewritePattern<CodesOp> {
     fmt::TensorFormat tf = format.getTensorFormat();
     if (quantize.getTensorScale())
       return rewriter.notifyMatchFailure(op, "explicit two-level scales are not lowered");
+    if (failed(checkCodecs(tf)))
+      return rewriter.notifyMatchFailure(op, "no generated codec for this format");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     auto inType = cast<RankedTensorType>(quantize.getInput().getType());
@@ -169,6 +182,8 @@ struct LowerDequantizeOfAssemble : OpRewritePattern<DequantizeOp> {
     FormatType format = formatOf(assemble);
     fmt::TensorFormat tf = format.getTensorFormat();
     fmt::ScaleRule rule = tf.getScaleRule();
+    if (failed(checkCodecs(tf)))
+      return rewriter.notifyMatchFailure(op, "no generated codec for this format");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     auto codesType = cast<RankedTensorType>(assemble.getCodes().getType());
@@ -414,7 +429,15 @@ struct ConvertQOptToLinalgPass
           if (Operation *def = operand.getDefiningOp())
             if (def->getDialect() && isa<QOptDialect>(def->getDialect()))
               return;
-        if (auto q = dyn_cast<QuantizeOp>(op))
+        std::string reason;
+        auto quantized = llvm::find_if(op->getOperandTypes(), [](Type t) {
+          return isa<FormatType>(getElementTypeOrSelf(t));
+        });
+        Type qt = quantized != op->getOperandTypes().end() ? *quantized : op->getResultTypes()[0];
+        if (auto f = dyn_cast<FormatType>(getElementTypeOrSelf(qt));
+            f && failed(checkCodecs(f.getTensorFormat(), &reason)))
+          op->emitOpError() << "cannot be lowered: " << reason;
+        else if (auto q = dyn_cast<QuantizeOp>(op); q && !q.getScales())
           op->emitOpError() << "with computed scales for format " << q.getType()
                             << " is not lowered on x86 yet (the quantization path lowers it)";
         else
