@@ -393,6 +393,11 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
                     nullptr);
       }
     }
+    if (llvm::is_contained(info.shape, 0))
+      return (fileError() << "graph output '" << out.name()
+                          << "' has no elements (shape with a 0 dim); zero-size tensors at the "
+                             "model boundary are not supported",
+              nullptr);
     results.push_back(v);
     resultTypes.push_back(v.getType());
   }
