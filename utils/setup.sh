@@ -25,7 +25,7 @@ if ((${#missing[@]})); then
 fi
 
 # The Python venv (PyPI). A stamp file keyed on the requirement list keeps reruns fast.
-REQS="numpy onnx onnxruntime ml_dtypes pytest"
+REQS="numpy onnx onnxruntime ml_dtypes pytest onnx-ir"
 stamp="$VENV/.qopt-reqs"
 if [ ! -x "$VENV/bin/python" ]; then
   PY=python3; command -v python3.11 >/dev/null 2>&1 && PY=python3.11

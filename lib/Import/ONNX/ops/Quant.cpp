@@ -362,7 +362,121 @@ static LogicalResult importQLinearMatMul(NodeContext &n) {
   return n.setOutput(0, y, ydt);
 }
 
+/// com.microsoft MatMulNBits: A [..., K] x dequantize(B)^T with B packed as
+/// uint8 [N, K/block, block*bits/8], scales [N * K/block], optional packed
+/// uint8 zero points (default 2^(bits-1)). The weight stays packed in the
+/// model and is decoded by a qopt.dequantize of an assembled !qopt.format.
+static LogicalResult importMatMulNBits(NodeContext &n) {
+  int64_t k = n.intAttr("K", 0), nOut = n.intAttr("N", 0), bits = n.intAttr("bits", 4);
+  int64_t bs = n.intAttr("block_size", 0);
+  if (k <= 0 || nOut <= 0 || bs < 16 || (bs & (bs - 1)))
+    return n.emitError() << "needs K, N and a power-of-two block_size >= 16";
+  if (bits != 4 && bits != 8)
+    return n.emitError() << "bits=" << bits << " is not supported (4 or 8)";
+  if (n.dtypeOf(0) != dtype::Float || n.dtypeOf(2) != dtype::Float)
+    return n.emitError() << "A and scales must be FLOAT";
+  if (n.dtypeOf(1) != dtype::UInt8)
+    return n.emitError() << "B must be packed UINT8";
+  if (n.hasInput(3) && n.dtypeOf(3) != dtype::UInt8)
+    return n.emitError() << "zero points must be packed UINT8 (float zero points are not supported)";
+  for (size_t i = 4; i < n.numInputs(); ++i)
+    if (n.hasInput(i))
+      return n.emitError() << "input " << i << " (g_idx / bias) is not supported";
+  if (k % bs != 0)
+    return n.emitError() << "K = " << k << " is not a multiple of block_size " << bs;
+  int64_t blocks = k / bs, bytesPerBlock = bs * bits / 8;
+  const auto &bsh = n.shapeOf(1);
+  if (bsh != std::vector<int64_t>{nOut, blocks, bytesPerBlock})
+    return n.emitError() << "B must have shape [" << nOut << ", " << blocks << ", "
+                         << bytesPerBlock << "]";
+  const auto &as = n.shapeOf(0);
+  if (as.empty() || as.back() != k)
+    return n.emitError() << "A's last dimension must be K = " << k;
+  int64_t scaleCount = 1;
+  for (int64_t d : n.shapeOf(2))
+    scaleCount *= d;
+  if (scaleCount != nOut * blocks)
+    return n.emitError() << "scales must hold N * K / block_size = " << nOut * blocks << " values";
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Type codeType = b.getIntegerType(unsigned(bits));
+  Type elem = IntegerType::get(ctx, unsigned(bits), IntegerType::Unsigned);
+  // Unpack B into [N, K] codes: code k of row n is byte k*bits/8, low bits first.
+  Value packed = buildReshape(b, loc, n.input(1), {nOut, blocks * bytesPerBlock});
+  auto unpack = [&](Value bytes, int64_t rows, int64_t cols) -> Value {
+    Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, cols}, codeType);
+    int64_t perByte = 8 / bits;
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{bytes}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::get(2, 0, {d0, d1.floorDiv(perByte)}, ctx),
+                               AffineMap::getMultiDimIdentityMap(2, ctx)},
+        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value byte = a[0];
+          if (perByte > 1) {
+            Value col = linalg::IndexOp::create(nb, l, 1);
+            Value sub = arith::RemUIOp::create(nb, l, col,
+                                               arith::ConstantIndexOp::create(nb, l, perByte));
+            Value shift = arith::IndexCastOp::create(
+                nb, l, nb.getI8Type(),
+                arith::MulIOp::create(nb, l, sub, arith::ConstantIndexOp::create(nb, l, bits)));
+            byte = arith::ShRUIOp::create(nb, l, byte, shift);
+          }
+          Value code = bits == 8 ? byte : Value(arith::TruncIOp::create(nb, l, codeType, byte));
+          linalg::YieldOp::create(nb, l, code);
+        });
+    return generic.getResult(0);
+  };
+  Value codes = unpack(packed, nOut, k);
+  Value scales = buildReshape(b, loc, n.input(2), {nOut, blocks});
+  Value zps;
+  if (n.hasInput(3)) {
+    int64_t zpBytes = 1;
+    for (int64_t d : n.shapeOf(3))
+      zpBytes *= d;
+    int64_t perRow = (blocks * bits + 7) / 8;
+    if (zpBytes != nOut * perRow)
+      return n.emitError() << "zero points must hold " << nOut * perRow << " packed bytes";
+    Value zpPacked = buildReshape(b, loc, n.input(3), {nOut, perRow});
+    zps = unpack(zpPacked, nOut, blocks);
+  } else {
+    // The default zero point 2^(bits-1) as a constant grid.
+    zps = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(RankedTensorType::get({nOut, blocks}, codeType),
+                                       APInt(unsigned(bits), uint64_t(1) << (bits - 1))));
+  }
+  zps = tensor::BitcastOp::create(b, loc, RankedTensorType::get({nOut, blocks}, elem), zps);
+  auto format = q::FormatType::getChecked([&] { return n.emitError(); }, ctx, elem,
+                                          Type(b.getF32Type()), ArrayRef<int64_t>{bs},
+                                          ArrayRef<int64_t>{-1}, std::optional<int64_t>(), Type(),
+                                          elem);
+  if (!format)
+    return failure();
+  auto qType = RankedTensorType::get({nOut, k}, format);
+  Value q = q::AssembleOp::create(b, loc, qType, codes, scales, zps, Value());
+  Value w = q::DequantizeOp::create(b, loc, RankedTensorType::get({nOut, k}, b.getF32Type()), q);
+  Value wt = buildTranspose(b, loc, w, {1, 0});
+  // A [..., K] x W^T [K, N] as a 2-D product.
+  int64_t rows = 1;
+  for (size_t i = 0; i + 1 < as.size(); ++i)
+    rows *= as[i];
+  Value a2 = buildReshape(b, loc, n.input(0), {rows, k});
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value init = linalg::FillOp::create(
+                   b, loc, zero,
+                   tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, nOut}, b.getF32Type())
+                       .getResult())
+                   .getResult(0);
+  Value y = linalg::MatmulOp::create(b, loc, ValueRange{a2, wt}, ValueRange{init}).getResult(0);
+  std::vector<int64_t> out(as.begin(), as.end() - 1);
+  out.push_back(nOut);
+  return n.setOutput(0, buildReshape(b, loc, y, out), dtype::Float);
+}
+
 void mlir::qopt::onnx_import::addQuantOps(OpTable &t) {
+  t.add("com.microsoft", "MatMulNBits", importMatMulNBits);
   t.add("", "DequantizeLinear", importDequantizeLinear);
   t.add("", "QuantizeLinear", importQuantizeLinear);
   t.add("", "DynamicQuantizeLinear", importDynamicQuantizeLinear);
