@@ -43,10 +43,13 @@ static cl::opt<std::string> outputPath(
     cl::value_desc("path"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("Code generation target (x86)"),
                                    cl::init("x86"), cl::cat(category));
-enum class Emit { MLIR, LLVM, Asm, Obj, Lib };
+enum class Emit { None, MLIR, LLVM, Asm, Obj, Lib };
 static cl::opt<Emit> emitKind(
     "emit", cl::desc("What to write"), cl::init(Emit::Lib),
-    cl::values(clEnumValN(Emit::MLIR, "mlir", "MLIR after the --stop-after stage"),
+    cl::values(clEnumValN(Emit::None, "none",
+                          "nothing: check that the model imports (and lowers, unless "
+                          "--stop-after=import)"),
+               clEnumValN(Emit::MLIR, "mlir", "MLIR after the --stop-after stage"),
                clEnumValN(Emit::LLVM, "llvm", "optimised LLVM IR"),
                clEnumValN(Emit::Asm, "asm", "assembly"), clEnumValN(Emit::Obj, "obj", "object file"),
                clEnumValN(Emit::Lib, "lib", "shared library + C header (default)")),
@@ -75,8 +78,24 @@ static int fail(const llvm::Twine &msg) {
   return 1;
 }
 
+/// Whether `path` names something other than a regular file (/dev/null, a
+/// fifo): written in place, never replaced by a rename.
+static bool isSpecialFile(llvm::StringRef path) {
+  return llvm::sys::fs::exists(path) && !llvm::sys::fs::is_regular_file(path);
+}
+
 /// Writes `content` to `path` atomically (temporary + rename).
 static LogicalResult writeAtomically(llvm::StringRef path, llvm::StringRef content, std::string &err) {
+  if (isSpecialFile(path)) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec) {
+      err = "cannot write '" + path.str() + "': " + ec.message();
+      return failure();
+    }
+    os << content;
+    return success();
+  }
   std::string tmp = (path + ".tmp").str();
   {
     std::error_code ec;
@@ -123,13 +142,13 @@ int main(int argc, char **argv) {
     return fail("no input model given (qopt-compile model.onnx -o out.so; see --help)");
   if (target != "x86")
     return fail("--target=" + target + " is not supported (supported: x86)");
-  if (outputPath.empty())
+  if (outputPath.empty() && emitKind != Emit::None)
     return fail("no output given: use -o <path> ('-' for stdout with --emit=mlir|llvm|asm)");
   bool toStdout = outputPath == "-";
   if (toStdout && (emitKind == Emit::Obj || emitKind == Emit::Lib))
     return fail("--emit=obj and --emit=lib need a file path for -o");
-  if (stopAfter.getNumOccurrences() && emitKind != Emit::MLIR)
-    return fail("--stop-after applies to --emit=mlir only");
+  if (stopAfter.getNumOccurrences() && emitKind != Emit::MLIR && emitKind != Emit::None)
+    return fail("--stop-after applies to --emit=mlir|none only");
   if (!stopAfter.empty() && stopAfter != "import" && stopAfter != "lower")
     return fail("--stop-after=" + stopAfter + " is not a stage (import, lower)");
   if (optLevel > 3)
@@ -188,6 +207,8 @@ int main(int argc, char **argv) {
     return 0;
   };
 
+  if (emitKind == Emit::None && stopAfter == "import")
+    return 0;
   if (emitKind == Emit::MLIR && stopAfter == "import")
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
@@ -198,6 +219,8 @@ int main(int argc, char **argv) {
   qopt::buildX86Pipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("lowering failed (see the errors above)");
+  if (emitKind == Emit::None)
+    return 0;
   if (emitKind == Emit::MLIR)
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
@@ -221,8 +244,14 @@ int main(int argc, char **argv) {
     }
   }
   // File outputs: write to a temporary next to the target, rename at the end.
-  std::string tmpObj = outputPath + ".tmp";
-  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(tmpObj); });
+  if (isSpecialFile(outputPath) && emitKind == Emit::Lib)
+    return fail("--emit=lib needs a regular file path for -o, got '" + outputPath + "'");
+  bool inPlace = isSpecialFile(outputPath);
+  std::string tmpObj = inPlace ? outputPath : outputPath + ".tmp";
+  llvm::scope_exit cleanup([&] {
+    if (!inPlace)
+      llvm::sys::fs::remove(tmpObj);
+  });
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(tmpObj, ec, llvm::sys::fs::OF_None);
@@ -235,6 +264,8 @@ int main(int argc, char **argv) {
       return fail(err);
   }
   if (emitKind != Emit::Lib) {
+    if (inPlace)
+      return 0;
     if (std::error_code ec = llvm::sys::fs::rename(tmpObj, outputPath))
       return fail("cannot write '" + outputPath + "': " + ec.message());
     return 0;

@@ -466,6 +466,48 @@ static LogicalResult importGather(NodeContext &n) {
   return n.setOutput(0, op.getResult(0), n.dtypeOf(0));
 }
 
+/// out[i] = data[i with axis replaced by indices[i]] (indices same rank).
+static LogicalResult importGatherElements(NodeContext &n) {
+  const auto &ds = n.shapeOf(0), &is = n.shapeOf(1);
+  int64_t rank = int64_t(ds.size());
+  auto axis = normalizeAxis(n.intAttr("axis", 0), rank);
+  if (!axis || rank == 0 || int64_t(is.size()) != rank)
+    return n.emitError() << "data and indices must have the same rank and a valid axis";
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *axis && is[d] > ds[d])
+      return n.emitError() << "indices dim " << d << " (" << is[d] << ") exceeds data dim ("
+                           << ds[d] << ")";
+  if (n.dtypeOf(1) != dtype::Int64 && n.dtypeOf(1) != dtype::Int32)
+    return n.emitError() << "indices must be INT32 or INT64";
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Value data = n.input(0);
+  int64_t dim = ds[*axis];
+  Value init = tensor::EmptyOp::create(b, loc, is, elementTypeOf(ctx, n.dtypeOf(0)));
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{n.input(1)}, ValueRange{init},
+      SmallVector<AffineMap>{id, id},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value idx = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+        Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+        Value isNeg = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, idx, zero);
+        idx = arith::SelectOp::create(
+            nb, l, isNeg, arith::AddIOp::create(nb, l, idx, arith::ConstantIndexOp::create(nb, l, dim)),
+            idx);
+        // Out-of-range indices are undefined in ONNX; clamp to stay in bounds.
+        idx = arith::MaxSIOp::create(nb, l, idx, zero);
+        idx = arith::MinSIOp::create(nb, l, idx, arith::ConstantIndexOp::create(nb, l, dim - 1));
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < rank; ++d)
+          coords.push_back(d == *axis ? idx : Value(linalg::IndexOp::create(nb, l, d)));
+        linalg::YieldOp::create(nb, l, tensor::ExtractOp::create(nb, l, data, coords).getResult());
+      });
+  return n.setOutput(0, op.getResult(0), n.dtypeOf(0));
+}
+
 static LogicalResult importExpand(NodeContext &n) {
   std::vector<int64_t> shape;
   if (failed(constInts(n, 1, "shape", shape)))
@@ -688,6 +730,7 @@ void mlir::qopt::onnx_import::addShapeOps(OpTable &t) {
   t.add("", "Split", importSplit);
   t.add("", "Slice", importSlice);
   t.add("", "Gather", importGather);
+  t.add("", "GatherElements", importGatherElements);
   t.add("", "Expand", importExpand);
   t.add("", "Shape", importShape);
   t.add("", "Size", importSize);
