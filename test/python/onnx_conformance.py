@@ -151,3 +151,53 @@ def node_test_dirs(testdata):
         if base.is_dir():
             dirs += sorted(p for p in base.iterdir() if (p / "model.onnx").exists())
     return dirs
+
+
+def _pb(path):
+    from onnx import numpy_helper
+    t = onnx.TensorProto()
+    t.ParseFromString(path.read_bytes())
+    return numpy_helper.to_array(t)
+
+
+def run_case(test_dir, verdict, tmp_path):
+    """Compiles and runs one node test; returns (ok, message). `verdict` is
+    classify()'s: None runs the model as is, "freeze" freezes shape inputs."""
+    import numpy as np
+    from qopt import tools
+    lib = tmp_path / "model.so"
+    if verdict != "freeze":
+        c = tools.compile_model(test_dir / "model.onnx", lib)
+        if c.returncode:
+            return False, "qopt-compile failed:\n" + c.stderr
+        r = tools.run_test_dir(lib, test_dir)
+        ok = r.returncode == 0 and "PASS" in r.stdout and "FAIL" not in r.stdout
+        return ok, r.stdout + r.stderr
+    m = onnx.load(str(test_dir / "model.onnx"))
+    frozen = freeze_shape_inputs(test_dir, m)
+    if frozen is None:
+        return None, "shape-defining inputs differ between test sets: not a static-shape model"
+    model, kept = frozen
+    onnx.save(model, tmp_path / "frozen.onnx")
+    c = tools.compile_model(tmp_path / "frozen.onnx", lib)
+    if c.returncode:
+        return False, "qopt-compile failed:\n" + c.stderr
+    names = [i.name for i in model.graph.input]
+    for s in sorted(test_dir.glob("test_data_set_*")):
+        inputs = {name: s / f"input_{k}.pb" for name, k in zip(names, kept)}
+        out = tmp_path / ("out_" + s.name)
+        r = tools.run(lib, inputs, out)
+        if r.returncode:
+            return False, r.stderr
+        for k, o in enumerate(model.graph.output):
+            ref = _pb(s / f"output_{k}.pb")
+            safe = "".join(ch if ch.isalnum() or ch in "_.-" else "_" for ch in o.name)
+            got = np.load(out / f"{safe}.npy")
+            if got.shape != ref.shape or got.dtype != ref.dtype:
+                return False, f"{s.name}: output {k} is {got.dtype}{got.shape}, expected {ref.dtype}{ref.shape}"
+            if np.issubdtype(ref.dtype, np.floating):
+                if not np.allclose(got, ref, rtol=1e-3, atol=1e-7, equal_nan=True):
+                    return False, f"{s.name}: output {k} max abs err {np.nanmax(np.abs(got - ref))}"
+            elif not np.array_equal(got, ref):
+                return False, f"{s.name}: output {k} differs"
+    return True, "PASS (shape inputs frozen)"
