@@ -27,7 +27,7 @@ std::string qopt::cTypeOf(int32_t dt) {
   case 12: return "uint32_t";
   case 13: return "uint64_t";
   case 16: return "uint16_t"; /* bfloat16 bits */
-  default: return "uint8_t";
+  default: return "uint8_t"; /* FP8/E8M0 codes; INT4/UINT4/FP4/INT2 packed as ONNX packs them */
   }
 }
 
@@ -41,6 +41,8 @@ FailureOr<qopt::ModelInterface> qopt::getModelInterface(ModuleOp module, llvm::S
     TensorDesc d;
     auto tt = cast<RankedTensorType>(t);
     d.shape.assign(tt.getShape().begin(), tt.getShape().end());
+    if (auto logical = attrs ? attrs.getAs<DenseI64ArrayAttr>("onnx.shape") : nullptr)
+      d.shape.assign(logical.asArrayRef().begin(), logical.asArrayRef().end());
     auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : nullptr;
     d.name = name ? name.str() : (input ? "input_" : "output_") + std::to_string(i);
     auto dt = attrs ? attrs.getAs<IntegerAttr>("onnx.dtype") : nullptr;

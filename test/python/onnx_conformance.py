@@ -124,14 +124,6 @@ def classify(test_dir, supported):
     missing = sorted(ops - supported)
     if missing:
         return "skip", "unsupported op(s): " + ", ".join(missing)
-    low = {onnx.TensorProto.FLOAT8E4M3FN, onnx.TensorProto.FLOAT8E4M3FNUZ, onnx.TensorProto.FLOAT8E5M2,
-           onnx.TensorProto.FLOAT8E5M2FNUZ, onnx.TensorProto.UINT4, onnx.TensorProto.INT4}
-    low |= {getattr(onnx.TensorProto, n) for n in ("FLOAT4E2M1", "FLOAT8E8M0", "UINT2", "INT2")
-            if hasattr(onnx.TensorProto, n)}
-    types = {i.type.tensor_type.elem_type for i in list(m.graph.input) + list(m.graph.output)}
-    if types & low:
-        return "skip", ("low-precision tensor types (FP8/FP4/E8M0/INT4/INT2) at the graph boundary: "
-                        "their encode/decode lowering belongs to the quantization path")
     out0 = test_dir / "test_data_set_0" / "output_0.pb"
     if out0.exists():
         t = onnx.TensorProto()

@@ -33,12 +33,34 @@ size_t qopt::run::elementSize(int32_t dt) {
   }
 }
 
+unsigned qopt::run::lowPrecisionBits(int32_t dt) {
+  if (dt >= 17 && dt <= 20)
+    return 8; // FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ
+  if (dt == 24)
+    return 8; // FLOAT8E8M0
+  if (dt >= 21 && dt <= 23)
+    return 4; // UINT4, INT4, FLOAT4E2M1
+  if (dt == 25 || dt == 26)
+    return 2; // UINT2, INT2
+  return 0;
+}
+
+size_t qopt::run::byteSize(int32_t dt, int64_t count) {
+  if (unsigned bits = lowPrecisionBits(dt))
+    return (size_t(count) * bits + 7) / 8;
+  return size_t(count) * elementSize(dt);
+}
+
 std::string qopt::run::dtypeName(int32_t dt) {
   static const char *names[] = {"undefined", "float32", "uint8", "int8", "uint16", "int16",
                                 "int32", "int64", "string", "bool", "float16", "float64",
                                 "uint32", "uint64", "complex64", "complex128", "bfloat16"};
+  static const char *low[] = {"float8e4m3fn", "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz",
+                              "uint4", "int4", "float4e2m1", "float8e8m0", "uint2", "int2"};
   if (dt >= 0 && dt <= 16)
     return names[dt];
+  if (dt >= 17 && dt <= 26)
+    return low[dt - 17];
   return "type#" + std::to_string(dt);
 }
 
@@ -126,7 +148,7 @@ static bool readNpy(llvm::StringRef bytes, HostTensor &out, std::string &error) 
     }
     out.shape.push_back(v);
   }
-  size_t need = size_t(out.numElements()) * elementSize(out.dtype);
+  size_t need = byteSize(out.dtype, out.numElements());
   llvm::StringRef data = bytes.drop_front(offset + headerLen);
   if (data.size() != need) {
     error = ".npy data holds " + std::to_string(data.size()) + " bytes, shape needs " +
@@ -145,6 +167,20 @@ static bool readPb(llvm::StringRef bytes, HostTensor &out, std::string &error) {
   }
   out.dtype = t.data_type();
   out.shape.assign(t.dims().begin(), t.dims().end());
+  if (lowPrecisionBits(out.dtype)) {
+    size_t need = byteSize(out.dtype, out.numElements());
+    if (t.has_raw_data())
+      out.data.assign(t.raw_data().begin(), t.raw_data().end());
+    else
+      for (int32_t v : t.int32_data())
+        out.data.push_back(uint8_t(v & 0xFF));
+    if (out.data.size() != need) {
+      error = dtypeName(out.dtype) + " tensor holds " + std::to_string(out.data.size()) +
+              " bytes, shape needs " + std::to_string(need);
+      return false;
+    }
+    return true;
+  }
   size_t w = elementSize(out.dtype);
   if (!w) {
     error = "unsupported tensor type " + dtypeName(out.dtype);
@@ -193,7 +229,19 @@ bool qopt::run::readTensorFile(const std::string &path, HostTensor &out, std::st
   return ok;
 }
 
-bool qopt::run::writeNpy(const std::string &path, const HostTensor &t, std::string &error) {
+bool qopt::run::writeNpy(const std::string &path, const HostTensor &in, std::string &error) {
+  HostTensor codes;
+  const HostTensor *tp = &in;
+  if (unsigned bits = lowPrecisionBits(in.dtype)) { // one uint8 code per element
+    codes.dtype = 2;
+    codes.shape = in.shape;
+    for (int64_t i = 0; i < in.numElements(); ++i) {
+      size_t bit = size_t(i) * bits;
+      codes.data.push_back(uint8_t((in.data[bit / 8] >> (bit % 8)) & ((1u << bits) - 1)));
+    }
+    tp = &codes;
+  }
+  const HostTensor &t = *tp;
   const char *descr = nullptr;
   for (const auto &n : npyTypes)
     if (n.dtype == t.dtype)

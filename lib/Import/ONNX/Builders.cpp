@@ -243,3 +243,67 @@ Value mlir::qopt::onnx_import::materializeConst(OpBuilder &b, Location loc, cons
   }
   return arith::ConstantOp::create(b, loc, attr);
 }
+
+Value mlir::qopt::onnx_import::buildUnpackCodes(OpBuilder &b, Location loc, Value bytes,
+                                                ArrayRef<int64_t> shape, unsigned bits) {
+  MLIRContext *ctx = b.getContext();
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  int64_t perByte = 8 / bits;
+  Type codeType = b.getIntegerType(bits);
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n}, codeType);
+  AffineExpr d0 = getAffineDimExpr(0, ctx);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{bytes}, ValueRange{init},
+      SmallVector<AffineMap>{AffineMap::get(1, 0, {d0.floorDiv(perByte)}, ctx),
+                             AffineMap::getMultiDimIdentityMap(1, ctx)},
+      SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value i = linalg::IndexOp::create(nb, l, 0);
+        Value sub = arith::RemUIOp::create(nb, l, i, arith::ConstantIndexOp::create(nb, l, perByte));
+        Value shift = arith::IndexCastOp::create(
+            nb, l, nb.getI8Type(),
+            arith::MulIOp::create(nb, l, sub, arith::ConstantIndexOp::create(nb, l, bits)));
+        Value v = arith::ShRUIOp::create(nb, l, a[0], shift);
+        linalg::YieldOp::create(nb, l, arith::TruncIOp::create(nb, l, codeType, v).getResult());
+      });
+  return buildReshape(b, loc, generic.getResult(0), shape);
+}
+
+Value mlir::qopt::onnx_import::buildPackCodes(OpBuilder &b, Location loc, Value codes,
+                                              unsigned bits) {
+  MLIRContext *ctx = b.getContext();
+  auto t = cast<RankedTensorType>(codes.getType());
+  int64_t n = t.getNumElements(), perByte = 8 / bits;
+  int64_t bytes = (n + perByte - 1) / perByte;
+  Value flat = buildReshape(b, loc, codes, {n});
+  if (bytes * perByte != n) { // pad the last byte with zero codes
+    Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(t.getElementType(), 0));
+    SmallVector<OpFoldResult> low = {b.getIndexAttr(0)}, high = {b.getIndexAttr(bytes * perByte - n)};
+    flat = tensor::PadOp::create(b, loc, RankedTensorType::get({bytes * perByte}, t.getElementType()),
+                                 flat, low, high, zero);
+  }
+  AffineExpr d0 = getAffineDimExpr(0, ctx);
+  SmallVector<Value> ins(perByte, flat);
+  SmallVector<AffineMap> maps;
+  for (int64_t k = 0; k < perByte; ++k)
+    maps.push_back(AffineMap::get(1, 0, {d0 * perByte + k}, ctx));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(1, ctx));
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{bytes}, b.getI8Type());
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+      SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value acc;
+        for (int64_t k = 0; k < perByte; ++k) {
+          Value v = arith::ExtUIOp::create(nb, l, nb.getI8Type(), a[k]);
+          if (k)
+            v = arith::ShLIOp::create(nb, l, v,
+                                      arith::ConstantOp::create(nb, l, nb.getI8IntegerAttr(k * bits)));
+          acc = k ? Value(arith::OrIOp::create(nb, l, acc, v)) : v;
+        }
+        linalg::YieldOp::create(nb, l, acc);
+      });
+  return generic.getResult(0);
+}

@@ -41,6 +41,14 @@ bool isUnsignedDType(int32_t dt);
 Type elementTypeOf(MLIRContext *ctx, int32_t dt);
 /// Bytes per element of a byte-addressable type (0 for sub-byte/unsupported).
 size_t byteWidthOf(int32_t dt);
+/// Bit width of a low-precision type carried as codes (FP8, E8M0: 8; INT4,
+/// UINT4, FLOAT4E2M1: 4; INT2, UINT2: 2); 0 for every other type. Inside
+/// the importer such a value is a tensor of signless iN codes; at the model
+/// boundary it is bytes (sub-byte types packed as ONNX packs them).
+unsigned lowPrecisionBits(int32_t dt);
+/// The qopt/builtin element type naming a low-precision type's encoding
+/// (f8E4M3FN, f4E2M1FN, i4, ui4, f8E8M0FNU, ...), null otherwise.
+Type lowPrecisionFormatType(MLIRContext *ctx, int32_t dt);
 
 /// A tensor whose value is known at import time (shape arithmetic, small
 /// constants). Integers and bools live in `ints`, floats in `floats`.
@@ -143,6 +151,9 @@ void addReduceOps(OpTable &table);
 void addNormOps(OpTable &table);
 void addConvPoolOps(OpTable &table);
 void addQuantOps(OpTable &table);
+/// Cast/CastLike where either side is a low-precision type (Quant.cpp):
+/// encode/decode through qopt ops with a unit per-tensor scale.
+LogicalResult castLowPrecision(NodeContext &n, int32_t from, int32_t to);
 const OpTable &getOpTable();
 
 //===----------------------------------------------------------------------===//
@@ -172,6 +183,11 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, int32_t fromDT, int32_t
 Value scalarConstant(OpBuilder &b, Location loc, Type elem, double value);
 /// A dense constant tensor from an import-time value.
 Value materializeConst(OpBuilder &b, Location loc, const ConstTensor &t);
+/// ONNX's packing of sub-byte codes (low bits first) at the model boundary:
+/// bytes [ceil(n * bits / 8)] <-> codes `shape` x iN.
+Value buildUnpackCodes(OpBuilder &b, Location loc, Value bytes, llvm::ArrayRef<int64_t> shape,
+                       unsigned bits);
+Value buildPackCodes(OpBuilder &b, Location loc, Value codes, unsigned bits);
 /// Normalises an axis against a rank; nullopt if out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

@@ -99,6 +99,18 @@ private:
   const ONNXImportOptions &options;
   OpBuilder builder;
   onnx::ModelProto model;
+  /// A tensor's type at the model boundary: low-precision types are bytes.
+  RankedTensorType boundaryType(int32_t dt, const std::vector<int64_t> &shape) {
+    unsigned bits = lowPrecisionBits(dt);
+    if (!bits)
+      return RankedTensorType::get(shape, elementTypeOf(&ctx, dt));
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    if (bits == 8)
+      return RankedTensorType::get(shape, builder.getI8Type());
+    return RankedTensorType::get({(n * bits + 7) / 8}, builder.getI8Type());
+  }
   std::map<std::string, int64_t> opsets;
   std::map<std::string, ValueInfo> values;
   std::vector<std::unique_ptr<ExternalData>> external;
@@ -300,20 +312,26 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
     info.dtype = dt;
     info.shape = shape;
     values[in.name()] = info;
-    argTypes.push_back(RankedTensorType::get(shape, elem));
+    argTypes.push_back(boundaryType(dt, shape));
     argNames.push_back(in.name());
   }
   // The result types are known only after the body; create with inputs now.
   func = func::FuncOp::create(FileLineColLoc::get(&ctx, path, 0, 0), options.entryName,
                               FunctionType::get(&ctx, argTypes, {}));
   Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
   for (size_t i = 0; i < argNames.size(); ++i) {
-    values[argNames[i]].value = entry->getArgument(i);
+    ValueInfo &vi = values[argNames[i]];
+    unsigned bits = lowPrecisionBits(vi.dtype);
+    vi.value = bits && bits < 8 ? buildUnpackCodes(builder, func.getLoc(), entry->getArgument(i),
+                                                   vi.shape, bits)
+                                : Value(entry->getArgument(i));
+    func.setArgAttr(i, "onnx.shape", DenseI64ArrayAttr::get(&ctx, vi.shape));
     func.setArgAttr(i, "onnx.name", StringAttr::get(&ctx, argNames[i]));
     func.setArgAttr(i, "onnx.dtype",
                     IntegerAttr::get(IntegerType::get(&ctx, 32), values[argNames[i]].dtype));
   }
-  builder.setInsertionPointToStart(entry);
+  builder.setInsertionPointToEnd(entry);
   return success();
 }
 
@@ -340,6 +358,16 @@ LogicalResult GraphImporter::importNodes(llvm::ArrayRef<const onnx::NodeProto *>
     Location loc = nodeLoc(*node, index++);
     int64_t opset = opsets.count(domain) ? opsets[domain] : 1;
     NodeContext nc(*this, *node, loc, opset);
+    // Low-precision values are codes: only ops that know that may take them.
+    static const std::set<std::string> codeAware = {
+        "Cast", "CastLike", "QuantizeLinear", "DequantizeLinear", "Identity", "Reshape",
+        "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Split", "Slice", "Gather",
+        "Expand", "Shape", "Size", "Constant", "Tile", "GatherElements"};
+    if (!codeAware.count(node->op_type()))
+      for (size_t i = 0; i < nc.numInputs(); ++i)
+        if (nc.hasInput(i) && lowPrecisionBits(nc.dtypeOf(i)))
+          return nc.emitError() << "input " << i << " is " << dtypeName(nc.dtypeOf(i))
+                                << ", which this op does not take (cast or dequantize it first)";
     if (failed((*handler)(nc)))
       return failure();
     for (size_t i = 0; i < nc.numOutputs(); ++i)
@@ -398,6 +426,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
                           << "' has no elements (shape with a 0 dim); zero-size tensors at the "
                              "model boundary are not supported",
               nullptr);
+    if (unsigned bits = lowPrecisionBits(info.dtype); bits && bits < 8)
+      v = buildPackCodes(builder, func.getLoc(), v, bits);
     results.push_back(v);
     resultTypes.push_back(v.getType());
   }
@@ -407,6 +437,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     func.setResultAttr(i, "onnx.name", StringAttr::get(&ctx, g.output(i).name()));
     func.setResultAttr(i, "onnx.dtype", IntegerAttr::get(IntegerType::get(&ctx, 32),
                                                          values[g.output(i).name()].dtype));
+    func.setResultAttr(i, "onnx.shape",
+                       DenseI64ArrayAttr::get(&ctx, values[g.output(i).name()].shape));
   }
   (*module)->setAttr("qopt.source", StringAttr::get(&ctx, llvm::sys::path::filename(path)));
   return module;

@@ -68,6 +68,40 @@ Type mlir::qopt::onnx_import::elementTypeOf(MLIRContext *ctx, int32_t dt) {
   case dtype::UInt16: case dtype::Int16: return b.getI16Type();
   case dtype::UInt32: case dtype::Int32: return b.getI32Type();
   case dtype::UInt64: case dtype::Int64: return b.getI64Type();
+  default:
+    if (unsigned bits = lowPrecisionBits(dt))
+      return b.getIntegerType(bits); // codes
+    return nullptr;
+  }
+}
+
+unsigned mlir::qopt::onnx_import::lowPrecisionBits(int32_t dt) {
+  switch (dt) {
+  case dtype::Float8E4M3FN: case dtype::Float8E4M3FNUZ: case dtype::Float8E5M2:
+  case dtype::Float8E5M2FNUZ: case dtype::Float8E8M0:
+    return 8;
+  case dtype::UInt4: case dtype::Int4: case dtype::Float4E2M1:
+    return 4;
+  case dtype::UInt2: case dtype::Int2:
+    return 2;
+  default:
+    return 0;
+  }
+}
+
+Type mlir::qopt::onnx_import::lowPrecisionFormatType(MLIRContext *ctx, int32_t dt) {
+  Builder b(ctx);
+  switch (dt) {
+  case dtype::Float8E4M3FN: return b.getType<Float8E4M3FNType>();
+  case dtype::Float8E4M3FNUZ: return b.getType<Float8E4M3FNUZType>();
+  case dtype::Float8E5M2: return b.getType<Float8E5M2Type>();
+  case dtype::Float8E5M2FNUZ: return b.getType<Float8E5M2FNUZType>();
+  case dtype::Float8E8M0: return b.getType<Float8E8M0FNUType>();
+  case dtype::Float4E2M1: return b.getType<Float4E2M1FNType>();
+  case dtype::Int4: return b.getIntegerType(4);
+  case dtype::UInt4: return IntegerType::get(ctx, 4, IntegerType::Unsigned);
+  case dtype::Int2: return b.getIntegerType(2);
+  case dtype::UInt2: return IntegerType::get(ctx, 2, IntegerType::Unsigned);
   default: return nullptr;
   }
 }
@@ -233,6 +267,48 @@ static ConstTensor toConst(int32_t dt, std::vector<int64_t> shape, const char *b
   return c;
 }
 
+/// A low-precision tensor: its codes (raw_data packed low bits first, or one
+/// value per int32_data entry for 8-bit types and one packed byte per entry
+/// for sub-byte types) as a dense iN constant.
+static FailureOr<ValueInfo> importCodes(MLIRContext &ctx, const onnx::TensorProto &t,
+                                        const std::vector<int64_t> &shape, int64_t n,
+                                        unsigned bits,
+                                        const std::function<InFlightDiagnostic()> &emitErr) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    return emitErr() << "tensor '" << t.name() << "': external data of "
+                     << dtypeName(t.data_type()) << " is not supported";
+  size_t bytes = (size_t(n) * bits + 7) / 8;
+  std::string packed;
+  if (t.has_raw_data()) {
+    packed = t.raw_data();
+  } else {
+    for (int32_t v : t.int32_data())
+      packed.push_back(char(v & 0xFF));
+  }
+  if (packed.size() != bytes)
+    return emitErr() << "tensor '" << t.name() << "' holds " << packed.size()
+                     << " bytes but " << n << " " << dtypeName(t.data_type()) << " values need "
+                     << bytes;
+  ValueInfo info;
+  info.dtype = t.data_type();
+  info.shape = shape;
+  SmallVector<APInt> codes;
+  ConstTensor c;
+  c.dtype = info.dtype;
+  c.shape = shape;
+  for (int64_t i = 0; i < n; ++i) {
+    size_t bit = size_t(i) * bits;
+    unsigned code = (uint8_t(packed[bit / 8]) >> (bit % 8)) & ((1u << bits) - 1);
+    codes.push_back(APInt(bits, code));
+    c.ints.push_back(code);
+  }
+  info.attr = DenseElementsAttr::get(RankedTensorType::get(shape, IntegerType::get(&ctx, bits)),
+                                     codes);
+  if (n <= 4096)
+    info.konst = std::move(c);
+  return info;
+}
+
 FailureOr<ValueInfo> mlir::qopt::onnx_import::importTensor(
     MLIRContext &ctx, const onnx::TensorProto &t, llvm::StringRef modelPath,
     std::vector<std::unique_ptr<ExternalData>> &external,
@@ -249,6 +325,8 @@ FailureOr<ValueInfo> mlir::qopt::onnx_import::importTensor(
       return emitErr() << "tensor '" << t.name() << "' has a negative dimension";
     n *= d;
   }
+  if (unsigned bits = lowPrecisionBits(dt))
+    return importCodes(ctx, t, shape, n, bits, emitErr);
   size_t bytes = size_t(n) * byteWidthOf(dt);
   llvm::StringRef data;
   std::string owned;

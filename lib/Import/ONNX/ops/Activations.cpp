@@ -111,6 +111,8 @@ static LogicalResult importClip(NodeContext &n) {
 
 static LogicalResult castTo(NodeContext &n, int32_t to) {
   int32_t from = n.dtypeOf(0);
+  if (lowPrecisionBits(from) || lowPrecisionBits(to))
+    return castLowPrecision(n, from, to);
   if (!elementTypeOf(n.getContext(), to))
     return n.emitError() << "cast to " << dtypeName(to) << " is not supported";
   if (!elementTypeOf(n.getContext(), from))

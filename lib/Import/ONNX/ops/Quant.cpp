@@ -22,6 +22,8 @@ namespace q = mlir::qopt;
 
 /// The qopt element type of an ONNX quantized storage type (ui8 for UINT8).
 static Type storageElementType(MLIRContext *ctx, int32_t dt) {
+  if (Type t = lowPrecisionFormatType(ctx, dt))
+    return t;
   switch (dt) {
   case dtype::Int8: return IntegerType::get(ctx, 8);
   case dtype::UInt8: return IntegerType::get(ctx, 8, IntegerType::Unsigned);
@@ -38,6 +40,114 @@ struct QuantLayout {
   std::vector<int64_t> scaleGrid; ///< the scale tensor reshaped to the tensor's rank
 };
 } // namespace
+
+/// ONNX allows a zero point on float8/float4 types but it must be 0: check
+/// that it is a known zero and drop it (qopt's float formats have none).
+static LogicalResult dropFloatZeroPoint(NodeContext &n, size_t i, Type element, bool &hasZp) {
+  if (isa<IntegerType>(element))
+    return success();
+  const ConstTensor *c = n.constant(i);
+  if (!c)
+    return n.emitError() << "a zero point on a float format must be a constant 0";
+  for (int64_t code : c->ints)
+    if (code != 0)
+      return n.emitError() << "a zero point on a float format must be 0 (got code " << code << ")";
+  hasZp = false;
+  return success();
+}
+
+/// Float8/float4 codes (any shape) decoded to f32 with a unit scale.
+static Value decodeFloatCodes(NodeContext &n, Value codes, Type element) {
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  MLIRContext *ctx = n.getContext();
+  auto t = cast<RankedTensorType>(codes.getType());
+  auto f = q::FormatType::get(ctx, element, b.getF32Type(), ArrayRef<int64_t>(), ArrayRef<int64_t>(),
+                              std::optional<int64_t>(), Type(), Type());
+  std::vector<int64_t> ones(t.getRank(), 1);
+  Value unit = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(RankedTensorType::get(ones, b.getF32Type()), 1.0f));
+  auto qType = RankedTensorType::get(t.getShape(), f);
+  Value parts = q::AssembleOp::create(b, loc, qType, codes, unit, Value(), Value());
+  return q::DequantizeOp::create(b, loc, RankedTensorType::get(t.getShape(), b.getF32Type()), parts);
+}
+
+static FailureOr<QuantLayout> layoutOf(NodeContext &n, ArrayRef<int64_t> shape, Type element,
+                                       Type scaleElem, Type zpElem);
+
+/// The broadcastable shape of scale and zero point for the runtime-zero-point
+/// forms (per tensor or per axis; blocked is refused).
+static FailureOr<std::vector<int64_t>> broadcastGrid(NodeContext &n, Type element) {
+  const auto &shape = n.shapeOf(0);
+  FailureOr<QuantLayout> layout =
+      layoutOf(n, shape, element, elementTypeOf(n.getContext(), n.dtypeOf(1)), Type());
+  if (failed(layout))
+    return failure();
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (layout->scaleGrid[d] != 1 && layout->scaleGrid[d] != shape[d])
+      return n.emitError() << "a runtime zero point on a float format is supported per tensor "
+                              "or per axis, not blocked";
+  return layout->scaleGrid;
+}
+
+/// DequantizeLinear of float8/float4 with a runtime zero point (ONNX:
+/// (x - zero_point) * scale, both decoded).
+static LogicalResult floatZeroPointDQ(NodeContext &n, Type element, Type scaleElem) {
+  FailureOr<std::vector<int64_t>> grid = broadcastGrid(n, element);
+  if (failed(grid))
+    return failure();
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  const auto &shape = n.shapeOf(0);
+  const std::vector<int64_t> &ones = *grid;
+  Value x = decodeFloatCodes(n, n.input(0), element);
+  Value zp = decodeFloatCodes(n, buildReshape(b, loc, n.input(2), ones), element);
+  Value s = buildReshape(b, loc, n.input(1), ones);
+  int32_t sdt = n.dtypeOf(1);
+  Value r = buildElementwise(b, loc, {x, zp, s}, shape, scaleElem,
+                             [&](OpBuilder &nb, Location l, ValueRange a) {
+                               Value sc = convertScalar(nb, l, a[2], sdt, dtype::Float);
+                               Value v = arith::MulFOp::create(
+                                   nb, l, arith::SubFOp::create(nb, l, a[0], a[1]), sc);
+                               return convertScalar(nb, l, v, dtype::Float, sdt);
+                             });
+  return n.setOutput(0, r, sdt);
+}
+
+/// QuantizeLinear to float8/float4 with a runtime zero point (ONNX:
+/// cast(x / scale + zero_point)).
+static LogicalResult floatZeroPointQ(NodeContext &n, Type element, int32_t ydt) {
+  FailureOr<std::vector<int64_t>> grid = broadcastGrid(n, element);
+  if (failed(grid))
+    return failure();
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  MLIRContext *ctx = n.getContext();
+  const auto &shape = n.shapeOf(0);
+  const std::vector<int64_t> &ones = *grid;
+  Value zp = decodeFloatCodes(n, buildReshape(b, loc, n.input(2), ones), element);
+  Value s = buildReshape(b, loc, n.input(1), ones);
+  int32_t xdt = n.dtypeOf(0), sdt = n.dtypeOf(1);
+  Value v = buildElementwise(b, loc, {n.input(0), s, zp}, shape, b.getF32Type(),
+                             [&](OpBuilder &nb, Location l, ValueRange a) {
+                               Value x = convertScalar(nb, l, a[0], xdt, dtype::Float);
+                               Value sc = convertScalar(nb, l, a[1], sdt, dtype::Float);
+                               return arith::AddFOp::create(nb, l, arith::DivFOp::create(nb, l, x, sc),
+                                                            a[2])
+                                   .getResult();
+                             });
+  auto f = q::FormatType::get(ctx, element, b.getF32Type(), ArrayRef<int64_t>(), ArrayRef<int64_t>(),
+                              std::optional<int64_t>(), Type(), Type());
+  auto qType = RankedTensorType::get(shape, f);
+  std::vector<int64_t> unitShape(shape.size(), 1);
+  Value unit = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(RankedTensorType::get(unitShape, b.getF32Type()), 1.0f));
+  auto quant = q::QuantizeOp::create(b, loc, qType, v, unit, Value(), Value(),
+                                     q::Rounding::nearest_even, q::ScaleMode::floor,
+                                     n.intAttr("saturate", 1) != 0);
+  return n.setOutput(0, q::CodesOp::create(b, loc, q::getCodesType(qType), quant), ydt);
+}
+
 
 /// Works out per-tensor / per-axis / blocked from the scale's shape (ONNX).
 static FailureOr<QuantLayout> layoutOf(NodeContext &n, ArrayRef<int64_t> shape, Type element,
@@ -104,8 +214,7 @@ static LogicalResult importDequantizeLinear(NodeContext &n) {
   int32_t xdt = n.dtypeOf(0), sdt = n.dtypeOf(1);
   Type element = storageElementType(n.getContext(), xdt);
   if (!element)
-    return n.emitError() << "DequantizeLinear of " << dtypeName(xdt)
-                         << " is not supported (INT8, UINT8, INT16, UINT16)";
+    return n.emitError() << "DequantizeLinear of " << dtypeName(xdt) << " is not supported";
   if (!isFloatDType(sdt) || sdt == dtype::Double)
     return n.emitError() << "scale must be FLOAT, FLOAT16 or BFLOAT16";
   bool hasZp = n.hasInput(2);
@@ -113,6 +222,10 @@ static LogicalResult importDequantizeLinear(NodeContext &n) {
     return n.emitError() << "zero point type differs from the input";
   const auto &shape = n.shapeOf(0);
   Type scaleElem = elementTypeOf(n.getContext(), sdt);
+  if (hasZp && !isa<IntegerType>(element) && !n.constant(2))
+    return floatZeroPointDQ(n, element, scaleElem);
+  if (hasZp && failed(dropFloatZeroPoint(n, 2, element, hasZp)))
+    return failure();
   FailureOr<QuantLayout> layout =
       layoutOf(n, shape, element, scaleElem, hasZp ? element : Type());
   if (failed(layout))
@@ -141,13 +254,16 @@ static LogicalResult importQuantizeLinear(NodeContext &n) {
     ydt = dtype::UInt8;
   Type element = storageElementType(n.getContext(), ydt);
   if (!element)
-    return n.emitError() << "QuantizeLinear to " << dtypeName(ydt)
-                         << " is not supported (INT8, UINT8, INT16, UINT16)";
+    return n.emitError() << "QuantizeLinear to " << dtypeName(ydt) << " is not supported";
   if (n.intAttr("precision", 0) != 0)
     return n.emitError() << "the 'precision' attribute is not supported";
   const auto &shape = n.shapeOf(0);
   Type scaleElem = elementTypeOf(n.getContext(), sdt);
   bool hasZp = n.hasInput(2);
+  if (hasZp && !isa<IntegerType>(element) && !n.constant(2))
+    return floatZeroPointQ(n, element, ydt);
+  if (hasZp && failed(dropFloatZeroPoint(n, 2, element, hasZp)))
+    return failure();
   FailureOr<QuantLayout> layout =
       layoutOf(n, shape, element, scaleElem, hasZp ? element : Type());
   if (failed(layout))
@@ -155,6 +271,13 @@ static LogicalResult importQuantizeLinear(NodeContext &n) {
   OpBuilder &b = n.builder();
   Location loc = n.getLoc();
   Value x = n.input(0);
+  if (ydt == dtype::Float4E2M1) // ONNX: cast(x / scale + zero_point): -0 becomes +0
+    x = buildElementwise(b, loc, {x}, shape, elementTypeOf(n.getContext(), xdt),
+                         [&](OpBuilder &nb, Location l, ValueRange a) {
+                           return arith::AddFOp::create(
+                                      nb, l, a[0], scalarConstant(nb, l, a[0].getType(), 0.0))
+                               .getResult();
+                         });
   if (xdt != sdt) // ONNX divides in the scale's precision (opset >= 19)
     x = buildElementwise(b, loc, {x}, shape, scaleElem,
                          [&](OpBuilder &nb, Location l, ValueRange a) {
@@ -473,6 +596,70 @@ static LogicalResult importMatMulNBits(NodeContext &n) {
   std::vector<int64_t> out(as.begin(), as.end() - 1);
   out.push_back(nOut);
   return n.setOutput(0, buildReshape(b, loc, y, out), dtype::Float);
+}
+
+LogicalResult mlir::qopt::onnx_import::castLowPrecision(NodeContext &n, int32_t from, int32_t to) {
+  MLIRContext *ctx = n.getContext();
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  const auto &shape = n.shapeOf(0);
+  auto unitFormat = [&](int32_t dt) -> q::FormatType {
+    Type elem = lowPrecisionFormatType(ctx, dt);
+    if (!elem || isa<IntegerType>(elem))
+      return nullptr;
+    return q::FormatType::get(ctx, elem, b.getF32Type(), ArrayRef<int64_t>(), ArrayRef<int64_t>(),
+                              std::optional<int64_t>(), Type(), Type());
+  };
+  std::vector<int64_t> ones(shape.size(), 1);
+  auto unitScale = [&]() -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(RankedTensorType::get(ones, b.getF32Type()), 1.0f));
+  };
+  Value v = n.input(0);
+  int32_t cur = from;
+  if (lowPrecisionBits(from)) { // decode to f32
+    q::FormatType f = unitFormat(from);
+    if (!f)
+      return n.emitError() << "cast from " << dtypeName(from) << " is not supported";
+    auto qType = RankedTensorType::get(shape, f);
+    Value parts = q::AssembleOp::create(b, loc, qType, v, unitScale(), Value(), Value());
+    v = q::DequantizeOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()), parts);
+    cur = dtype::Float;
+  }
+  if (lowPrecisionBits(to)) { // encode from f32
+    q::FormatType f = unitFormat(to);
+    if (!f)
+      return n.emitError() << "cast to " << dtypeName(to) << " is not supported";
+    if (!isFloatDType(cur) && cur != dtype::Float)
+      return n.emitError() << "cast from " << dtypeName(cur) << " to " << dtypeName(to)
+                           << " is not supported (cast to FLOAT first)";
+    if (cur != dtype::Float)
+      v = buildElementwise(b, loc, {v}, shape, b.getF32Type(), [&](OpBuilder &nb, Location l, ValueRange a) {
+        return convertScalar(nb, l, a[0], cur, dtype::Float);
+      });
+    q::Rounding rounding = q::Rounding::nearest_even;
+    if (to == dtype::Float8E8M0) {
+      std::string mode = n.stringAttr("round_mode", "up");
+      if (mode == "up")
+        rounding = q::Rounding::up;
+      else if (mode == "down")
+        rounding = q::Rounding::down;
+      else if (mode == "nearest") // ONNX rounds a tie (mantissa .5) up: away from zero
+        rounding = q::Rounding::nearest_away;
+      else
+        return n.emitError() << "round_mode '" << mode << "' is not up, down or nearest";
+    }
+    auto qType = RankedTensorType::get(shape, f);
+    auto quant = q::QuantizeOp::create(b, loc, qType, v, unitScale(), Value(), Value(), rounding,
+                                       q::ScaleMode::floor, n.intAttr("saturate", 1) != 0);
+    return n.setOutput(0, q::CodesOp::create(b, loc, q::getCodesType(qType), quant), to);
+  }
+  if (cur != to)
+    v = buildElementwise(b, loc, {v}, shape, elementTypeOf(ctx, to),
+                         [&](OpBuilder &nb, Location l, ValueRange a) {
+                           return convertScalar(nb, l, a[0], cur, to);
+                         });
+  return n.setOutput(0, v, to);
 }
 
 void mlir::qopt::onnx_import::addQuantOps(OpTable &t) {
