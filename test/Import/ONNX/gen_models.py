@@ -148,6 +148,35 @@ def external_symlink():
     return _external("external_symlink", "link.bin")
 
 
+def quant():
+    # x -> QuantizeLinear(per axis 1, int8) -> DequantizeLinear -> y;
+    # w (uint8, blocked along axis 1 with zero points) -> DequantizeLinear -> MatMul.
+    return model([h.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="q_axis", axis=1),
+                  h.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"], name="dq_axis", axis=1),
+                  h.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wd"], name="dq_blocked",
+                              axis=1, block_size=4),
+                  h.make_node("MatMul", ["xd", "wd"], ["y"], name="mm")],
+                 [vi("x", T.FLOAT, [2, 8])], [vi("y", T.FLOAT, [2, 8])],
+                 [nh.from_array(np.full(8, 0.05, np.float32), "xs"),
+                  nh.from_array(np.zeros(8, np.int8), "xz"),
+                  nh.from_array(np.arange(64, dtype=np.uint8).reshape(8, 8), "w"),
+                  nh.from_array(np.full((8, 2), 0.01, np.float32), "ws"),
+                  nh.from_array(np.full((8, 2), 128, np.uint8), "wz")], opset=21)
+
+
+def fp8_io():
+    # FP8 in, FP8 out: Cast through float.
+    return model([h.make_node("Cast", ["x"], ["f"], name="to_float", to=T.FLOAT),
+                  h.make_node("Relu", ["f"], ["r"], name="relu"),
+                  h.make_node("Cast", ["r"], ["y"], name="to_fp8", to=T.FLOAT8E4M3FN, saturate=1)],
+                 [vi("x", T.FLOAT8E4M3FN, [3, 5])], [vi("y", T.FLOAT8E4M3FN, [3, 5])], opset=21)
+
+
+def int4_arith():
+    return model([h.make_node("Add", ["x", "x"], ["y"], name="add_int4")],
+                 [vi("x", T.INT4, [4])], [vi("y", T.INT4, [4])], opset=21, check=False)
+
+
 MODELS = {k: v for k, v in globals().items() if callable(v) and not k.startswith("_")
           and k not in ("vi", "model", "f32")}
 
