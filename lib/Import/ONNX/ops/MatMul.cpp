@@ -20,9 +20,12 @@ static Value batchedMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
   auto lt = cast<RankedTensorType>(lhs.getType()), rt = cast<RankedTensorType>(rhs.getType());
   MLIRContext *ctx = b.getContext();
   int64_t nb = int64_t(batch.size());
-  int64_t nd = nb + 3; // batch..., m, n, k
-  AffineExpr m = getAffineDimExpr(nb, ctx), n = getAffineDimExpr(nb + 1, ctx),
-             k = getAffineDimExpr(nb + 2, ctx);
+  // Loops (batch..., m, k, n): the innermost loop walks rows of B and C
+  // contiguously, so the scalar lowering vectorizes without reassociating
+  // the K reduction (results stay bit-identical to the m, n, k order).
+  int64_t nd = nb + 3;
+  AffineExpr m = getAffineDimExpr(nb, ctx), k = getAffineDimExpr(nb + 1, ctx),
+             n = getAffineDimExpr(nb + 2, ctx);
   auto batchExprs = [&](RankedTensorType t) {
     SmallVector<AffineExpr> e;
     int64_t r = t.getRank() - 2;
@@ -47,7 +50,7 @@ static Value batchedMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
                                       tensor::EmptyOp::create(b, loc, outShape, accElem).getResult())
                    .getResult(0);
   SmallVector<utils::IteratorType> iters(nd, utils::IteratorType::parallel);
-  iters.back() = utils::IteratorType::reduction;
+  iters[nb + 1] = utils::IteratorType::reduction;
   bool isFloat = isa<FloatType>(accElem);
   auto op = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs}, ValueRange{init},
