@@ -214,13 +214,14 @@ QuantizedTensor quantize(const TensorFormat &format, const float *data,
 
   // Per-group statistics.
   std::vector<float> amax(ns, 0.0f), mins(ns, INFINITY), maxs(ns, -INFINITY);
-  std::vector<uint8_t> hasNaN(ns, 0);
+  std::vector<uint8_t> hasNaN(ns, 0), hasData(ns, 0);
   forEachElement(shape, scaleShape, [&](int64_t i, int64_t s) {
     float x = data[i];
     if (std::isnan(x)) {
       hasNaN[s] = 1;
       return;
     }
+    hasData[s] = 1;
     amax[s] = std::max(amax[s], std::fabs(x));
     mins[s] = std::min(mins[s], x);
     maxs[s] = std::max(maxs[s], x);
@@ -263,8 +264,8 @@ QuantizedTensor quantize(const TensorFormat &format, const float *data,
   case ScaleRule::Affine: {
     q.zeroPointCodes.resize(ns);
     for (int64_t s = 0; s < ns; ++s) {
-      float lo = std::isinf(mins[s]) ? 0.0f : mins[s];
-      float hi = std::isinf(maxs[s]) ? 0.0f : maxs[s];
+      float lo = hasData[s] ? mins[s] : 0.0f; // an all-NaN or empty group
+      float hi = hasData[s] ? maxs[s] : 0.0f;
       AffineParams p = affineParams(lo, hi, scale, element.getInt(), *format.getZeroPoint());
       q.scaleCodes[s] = p.scaleCode;
       q.zeroPointCodes[s] = p.zeroPointCode;

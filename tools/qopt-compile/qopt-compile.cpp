@@ -26,6 +26,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -247,7 +248,15 @@ int main(int argc, char **argv) {
   if (isSpecialFile(outputPath) && emitKind == Emit::Lib)
     return fail("--emit=lib needs a regular file path for -o, got '" + outputPath + "'");
   bool inPlace = isSpecialFile(outputPath);
-  std::string tmpObj = inPlace ? outputPath : outputPath + ".tmp";
+  std::string tmpObj = outputPath;
+  if (!inPlace) {
+    llvm::SmallString<256> model(outputPath + ".%%%%%%.tmp");
+    int fd;
+    if (llvm::sys::fs::createUniqueFile(model, fd, model))
+      return fail("cannot create a temporary file next to '" + outputPath + "'");
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+    tmpObj = model.str().str();
+  }
   llvm::scope_exit cleanup([&] {
     if (!inPlace)
       llvm::sys::fs::remove(tmpObj);
@@ -270,27 +279,51 @@ int main(int argc, char **argv) {
       return fail("cannot write '" + outputPath + "': " + ec.message());
     return 0;
   }
-  // Shared library + header.
+  // Shared library + header: built under unique temporary names next to the
+  // target; the library is renamed into place first, the header last.
   std::string prefix = llvm::sys::path::stem(outputPath).str();
   std::string source = llvm::sys::path::filename(inputPath).str();
-  std::string wrapperPath = outputPath + ".wrapper.tmp.c";
-  std::string libTmp = outputPath + ".so.tmp";
+  auto uniqueTemp = [&](llvm::StringRef suffix, std::string &path) -> bool {
+    llvm::SmallString<256> model(outputPath + ".%%%%%%" + suffix.str());
+    int fd;
+    if (llvm::sys::fs::createUniqueFile(model, fd, model))
+      return false;
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+    path = model.str().str();
+    return true;
+  };
+  std::string wrapperPath, libTmp, headerTmp;
   llvm::scope_exit cleanup2([&] {
-    llvm::sys::fs::remove(wrapperPath);
-    llvm::sys::fs::remove(libTmp);
+    for (const std::string &p : {wrapperPath, libTmp, headerTmp})
+      if (!p.empty())
+        llvm::sys::fs::remove(p);
   });
-  if (failed(writeAtomically(wrapperPath, qopt::generateWrapper(*iface, prefix), err)))
-    return fail(err);
+  if (!uniqueTemp(".c", wrapperPath) || !uniqueTemp(".so", libTmp) || !uniqueTemp(".h", headerTmp))
+    return fail("cannot create temporary files next to '" + outputPath + "'");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(wrapperPath, ec);
+    if (ec)
+      return fail("cannot write '" + wrapperPath + "': " + ec.message());
+    os << qopt::generateWrapper(*iface, prefix);
+  }
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(headerTmp, ec);
+    if (ec)
+      return fail("cannot write '" + headerTmp + "': " + ec.message());
+    os << qopt::generateHeader(*iface, prefix, source);
+  }
   std::string compiler = cc;
   if (compiler.empty())
     compiler = getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22";
   if (failed(qopt::linkSharedLibrary(compiler, tmpObj, wrapperPath, "", libTmp, err)))
     return fail(err);
-  if (failed(writeAtomically(outputPath + ".h", qopt::generateHeader(*iface, prefix, source), err)))
-    return fail(err);
-  if (std::error_code ec = llvm::sys::fs::rename(libTmp, outputPath)) {
-    llvm::sys::fs::remove(outputPath + ".h");
+  if (std::error_code ec = llvm::sys::fs::rename(libTmp, outputPath))
     return fail("cannot write '" + outputPath + "': " + ec.message());
-  }
+  libTmp.clear();
+  if (std::error_code ec = llvm::sys::fs::rename(headerTmp, outputPath + ".h"))
+    return fail("cannot write '" + outputPath + ".h': " + ec.message());
+  headerTmp.clear();
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -167,6 +168,12 @@ static bool readPb(llvm::StringRef bytes, HostTensor &out, std::string &error) {
   }
   out.dtype = t.data_type();
   out.shape.assign(t.dims().begin(), t.dims().end());
+  int64_t count = 1;
+  for (int64_t d : out.shape)
+    if (d < 0 || llvm::MulOverflow(count, d, count) || count > (int64_t(1) << 40)) {
+      error = "bad tensor shape (negative or overflowing dimensions)";
+      return false;
+    }
   if (lowPrecisionBits(out.dtype)) {
     size_t need = byteSize(out.dtype, out.numElements());
     if (t.has_raw_data())

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <dlfcn.h>
 #include <map>
+#include <set>
 
 using namespace qopt::run;
 namespace cl = llvm::cl;
@@ -186,8 +187,11 @@ static int runTestDir(const Library &lib) {
       for (int64_t k = 0; k < ref.numElements(); ++k) {
         double a = valueAt(outs[i], k), b = valueAt(ref, k);
         if (std::isnan(a) || std::isnan(b)) {
-          if (std::isnan(a) != std::isnan(b))
+          if (std::isnan(a) != std::isnan(b)) {
             pass = false;
+            why = "output " + std::to_string(i) + " element " + std::to_string(k) +
+                  (std::isnan(a) ? " is NaN, reference is not" : " is not NaN, reference is");
+          }
           continue;
         }
         double d = a == b ? 0 : std::fabs(a - b);
@@ -250,8 +254,12 @@ int main(int argc, char **argv) {
   std::vector<HostTensor> outs = runLibrary(lib, ins, &ms);
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     return fail("cannot create '" + outputDir + "': " + ec.message());
+  std::set<std::string> written;
   for (int i = 0; i < lib.numOutputs(); ++i) {
-    std::string path = outputDir + "/" + sanitize(lib.outputName(i)) + ".npy";
+    std::string base = sanitize(lib.outputName(i)), name = base;
+    for (int k = 1; !written.insert(name).second; ++k) // distinct names stay distinct files
+      name = base + "_" + std::to_string(k);
+    std::string path = outputDir + "/" + name + ".npy";
     if (!writeNpy(path, outs[i], error))
       return fail(error);
   }

@@ -151,6 +151,12 @@ struct LowerExplicitQuantizeCodes : OpRewritePattern<CodesOp> {
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value s = decodeScale(b, l, a[1], tf.getScale());
           Value v = arith::DivFOp::create(b, l, toF32(b, l, a[0]), s);
+          // ONNX divides in the scale's precision: an f32 quotient rounded
+          // once to f16/bf16 is exactly the f16/bf16 division (24 >= 2p+2).
+          Type st = a[1].getType();
+          if (st.isF16() || st.isBF16())
+            v = arith::ExtFOp::create(b, l, b.getF32Type(),
+                                      arith::TruncFOp::create(b, l, st, v).getResult());
           Value code;
           if (element.isInt()) {
             Value r = roundAs(b, l, v, rounding);
@@ -440,6 +446,8 @@ struct ConvertQOptToLinalgPass
         else if (auto q = dyn_cast<QuantizeOp>(op); q && !q.getScales())
           op->emitOpError() << "with computed scales for format " << q.getType()
                             << " is not lowered on x86 yet (the quantization path lowers it)";
+        else if (auto q = dyn_cast<QuantizeOp>(op); q && q.getTensorScale())
+          op->emitOpError() << "with explicit two-level scales is not lowered on x86 yet";
         else
           op->emitOpError() << "cannot be lowered to linalg: its quantized operand must come "
                                "from qopt.assemble or an explicit-scale qopt.quantize";

@@ -351,11 +351,13 @@ Value GraphImporter::materialize(ValueInfo &info, Location loc) {
 
 LogicalResult GraphImporter::importNodes(llvm::ArrayRef<const onnx::NodeProto *> order) {
   const OpTable &table = getOpTable();
-  size_t index = 0;
+  std::map<const onnx::NodeProto *, size_t> fileIndex;
+  for (int i = 0; i < model.graph().node_size(); ++i)
+    fileIndex[&model.graph().node(i)] = size_t(i);
   for (const onnx::NodeProto *node : order) {
     std::string domain = normalizeDomain(node->domain());
     const OpHandler *handler = table.lookup(domain, node->op_type());
-    Location loc = nodeLoc(*node, index++);
+    Location loc = nodeLoc(*node, fileIndex[node]); // the file index names unnamed nodes
     int64_t opset = opsets.count(domain) ? opsets[domain] : 1;
     NodeContext nc(*this, *node, loc, opset);
     // Low-precision values are codes: only ops that know that may take them.
@@ -460,7 +462,7 @@ OpBuilder &NodeContext::builder() { return graph.getBuilder(); }
 MLIRContext *NodeContext::getContext() { return &graph.getContext(); }
 
 std::string NodeContext::describe() const {
-  return "node '" + node.name() + "' (" + node.op_type() + ")";
+  return "node '" + cast<NameLoc>(loc).getName().str() + "' (" + node.op_type() + ")";
 }
 
 InFlightDiagnostic NodeContext::emitError() {

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -323,7 +324,8 @@ FailureOr<ValueInfo> mlir::qopt::onnx_import::importTensor(
   for (int64_t d : shape) {
     if (d < 0)
       return emitErr() << "tensor '" << t.name() << "' has a negative dimension";
-    n *= d;
+    if (llvm::MulOverflow(n, d, n) || n > (int64_t(1) << 40))
+      return emitErr() << "tensor '" << t.name() << "' has too many elements (shape overflows)";
   }
   if (unsigned bits = lowPrecisionBits(dt))
     return importCodes(ctx, t, shape, n, bits, emitErr);

@@ -133,6 +133,10 @@ LogicalResult QuantizeOp::verify() {
   }
   if (getScaleMode() != ScaleMode::floor)
     return emitOpError() << "scale_mode does not apply to explicit scales";
+  fmt::TensorFormat tf = formatOf(out).getTensorFormat();
+  if (tf.getScaleRule() == fmt::ScaleRule::MX && tf.getElement().isInt())
+    return emitOpError() << "explicit scales on an MX integer format (fixed-point elements) "
+                            "are not supported";
   if (failed(verifyPartType(*this, "scales", getScales().getType(), getScalesType(out))))
     return failure();
   if (RankedTensorType zp = getZeroPointsType(out)) {

@@ -233,13 +233,21 @@ static LogicalResult importDequantizeLinear(NodeContext &n) {
   OpBuilder &b = n.builder();
   Location loc = n.getLoc();
   auto qType = RankedTensorType::get(shape, (*layout).format);
-  auto codesType = q::getCodesType(qType);
   Value codes = n.input(0);
   Value scales = gridOperand(n, 1, (*layout).scaleGrid, scaleElem);
   Value zps = hasZp ? gridOperand(n, 2, (*layout).scaleGrid, element) : Value();
-  (void)codesType;
   Value q = q::AssembleOp::create(b, loc, qType, codes, scales, zps, Value());
   Value r = q::DequantizeOp::create(b, loc, RankedTensorType::get(shape, scaleElem), q);
+  int32_t outDT = int32_t(n.intAttr("output_dtype", 0));
+  if (outDT && outDT != sdt) { // opset 23+: the result type may differ from the scale's
+    if (!isFloatDType(outDT))
+      return n.emitError() << "output_dtype " << dtypeName(outDT) << " is not a float type";
+    r = buildElementwise(b, loc, {r}, shape, elementTypeOf(n.getContext(), outDT),
+                         [&](OpBuilder &nb, Location l, ValueRange a) {
+                           return convertScalar(nb, l, a[0], sdt, outDT);
+                         });
+    return n.setOutput(0, r, outDT);
+  }
   return n.setOutput(0, r, sdt);
 }
 
@@ -247,11 +255,13 @@ static LogicalResult importQuantizeLinear(NodeContext &n) {
   int32_t xdt = n.dtypeOf(0), sdt = n.dtypeOf(1);
   if (!isFloatDType(xdt) || xdt == dtype::Double)
     return n.emitError() << "input must be FLOAT, FLOAT16 or BFLOAT16";
-  if (n.hasInput(0) && xdt != sdt && n.getOpset() < 19)
+  if (xdt != sdt && n.getOpset() < 19)
     return n.emitError() << "scale type differs from the input";
-  int32_t ydt = n.hasInput(2) ? n.dtypeOf(2) : int32_t(n.intAttr("output_dtype", dtype::UInt8));
-  if (ydt == 0)
-    ydt = dtype::UInt8;
+  int32_t attrDT = int32_t(n.intAttr("output_dtype", 0));
+  int32_t ydt = n.hasInput(2) ? n.dtypeOf(2) : (attrDT ? attrDT : int32_t(dtype::UInt8));
+  if (attrDT && n.hasInput(2) && attrDT != n.dtypeOf(2))
+    return n.emitError() << "output_dtype " << dtypeName(attrDT) << " differs from the zero point's "
+                         << dtypeName(n.dtypeOf(2));
   Type element = storageElementType(n.getContext(), ydt);
   if (!element)
     return n.emitError() << "QuantizeLinear to " << dtypeName(ydt) << " is not supported";
@@ -340,7 +350,7 @@ static FailureOr<Value> integerMatmul(NodeContext &n, size_t ai, size_t azi, siz
   out.push_back(bs.back());
   Type i32 = b.getI32Type();
   // Zero points broadcast: scalar, per-row (a) or per-column (b), as [M] / [N].
-  auto zpOperand = [&](size_t i, int64_t along, std::vector<int64_t> full) -> FailureOr<Value> {
+  auto zpOperand = [&](size_t i, int64_t along) -> FailureOr<Value> {
     if (!n.hasInput(i))
       return Value();
     const auto &zs = n.shapeOf(i);
@@ -350,11 +360,9 @@ static FailureOr<Value> integerMatmul(NodeContext &n, size_t ai, size_t azi, siz
     if (count != 1 && count != along)
       return n.emitError() << "zero point " << i << " must be a scalar or have " << along
                            << " entries";
-    Value z = buildReshape(b, loc, n.input(i), {count});
-    (void)full;
-    return z;
+    return buildReshape(b, loc, n.input(i), {count});
   };
-  FailureOr<Value> az = zpOperand(azi, as[as.size() - 2], {}), bz = zpOperand(bzi, bs.back(), {});
+  FailureOr<Value> az = zpOperand(azi, as[as.size() - 2]), bz = zpOperand(bzi, bs.back());
   if (failed(az) || failed(bz))
     return failure();
   int64_t nd = r + 1; // batch..., m, n, k
@@ -460,9 +468,14 @@ static LogicalResult importQLinearMatMul(NodeContext &n) {
     return v;
   };
   FailureOr<Value> as = asVector(1, out[r - 2], r - 2), bsv = asVector(4, out[r - 1], r - 1),
-                   ys = asVector(6, 1, r - 1), yz = asVector(7, 1, r - 1);
+                   ys = asVector(6, 1, r - 1);
   if (failed(as) || failed(bsv) || failed(ys))
     return failure();
+  int64_t yzCount = 1;
+  for (int64_t d : n.shapeOf(7))
+    yzCount *= d;
+  if (yzCount != 1)
+    return n.emitError() << "y_zero_point must be a scalar";
   Value yzero = buildReshape(b, loc, n.input(7), std::vector<int64_t>(r, 1));
   bool yU = ydt == dtype::UInt8;
   Type yElem = b.getI8Type();
@@ -481,7 +494,6 @@ static LogicalResult importQLinearMatMul(NodeContext &n) {
                      : Value(arith::FPToSIOp::create(nb, l, nb.getI32Type(), q));
         return arith::TruncIOp::create(nb, l, yElem, i).getResult();
       });
-  (void)yz;
   return n.setOutput(0, y, ydt);
 }
 

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <numeric>
 
@@ -512,6 +513,9 @@ static LogicalResult importExpand(NodeContext &n) {
   std::vector<int64_t> shape;
   if (failed(constInts(n, 1, "shape", shape)))
     return failure();
+  for (int64_t d : shape)
+    if (d < 0)
+      return n.emitError() << "shape " << str(shape) << " has a negative entry";
   auto out = broadcastShapes({n.shapeOf(0), shape});
   if (!out)
     return n.emitError() << "cannot expand " << str(n.shapeOf(0)) << " to " << str(shape);
@@ -559,6 +563,10 @@ static LogicalResult importConstantOfShape(NodeContext &n) {
   std::vector<int64_t> shape;
   if (failed(constInts(n, 0, "input", shape)))
     return failure();
+  int64_t total = 1;
+  for (int64_t d : shape)
+    if (d < 0 || llvm::MulOverflow(total, d, total) || total > (int64_t(1) << 40))
+      return n.emitError() << "shape " << str(shape) << " is negative or too large";
   int32_t dt = dtype::Float;
   double value = 0;
   if (const auto *a = n.attr("value")) {
@@ -642,6 +650,9 @@ static LogicalResult importSplit(NodeContext &n) {
     for (int64_t i = 0, left = in[*axis]; i < parts; ++i, left -= chunk)
       split.push_back(std::max<int64_t>(0, std::min(chunk, left)));
   }
+  for (int64_t part : split)
+    if (part < 0)
+      return n.emitError() << "split " << str(split) << " has a negative part";
   if (split.size() != n.numOutputs())
     return n.emitError() << "split has " << split.size() << " parts but the node has "
                          << n.numOutputs() << " outputs";
@@ -701,6 +712,10 @@ static LogicalResult importTile(NodeContext &n) {
   const auto &in = n.shapeOf(0);
   if (reps.size() != in.size())
     return n.emitError() << "repeats has " << reps.size() << " entries for rank " << in.size();
+  for (size_t i = 0; i < reps.size(); ++i)
+    if (reps[i] < 0 || in[i] == 0)
+      return n.emitError() << "repeats must be non-negative over non-empty dims, got "
+                           << str(reps) << " for " << str(in);
   std::vector<int64_t> out;
   for (size_t i = 0; i < in.size(); ++i)
     out.push_back(in[i] * reps[i]);
