@@ -35,3 +35,40 @@ def test_matches_onnxruntime(name, tmp_path):
     out = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy")
     assert out.shape == ref.shape
     np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4)
+
+
+def _small(nodes, inits, x_shape, y_shape, opset=18):
+    from onnx import TensorProto, helper
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 9
+    return m
+
+
+@pytest.mark.parametrize("case", ["dropout_pad", "pad_axes_value"])
+def test_exporter_ops_vs_onnxruntime(case, tmp_path):
+    """Ops exporters leave in inference graphs (Dropout, Pad)."""
+    from onnx import helper, numpy_helper
+    if case == "dropout_pad":
+        model = _small([helper.make_node("Dropout", ["x", "ratio"], ["d"], name="drop"),
+                        helper.make_node("Pad", ["d", "pads"], ["y"], name="pad", mode="constant")],
+                       [numpy_helper.from_array(np.array(0.3, np.float32), "ratio"),
+                        numpy_helper.from_array(np.array([0, 1, 2, 0, 2, 1], np.int64), "pads")],
+                       [2, 3, 4], [2, 6, 7])
+    else:
+        model = _small([helper.make_node("Pad", ["x", "pads", "v", "axes"], ["y"], name="pad")],
+                       [numpy_helper.from_array(np.array([1, 3], np.int64), "pads"),
+                        numpy_helper.from_array(np.array(-2.5, np.float32), "v"),
+                        numpy_helper.from_array(np.array([-1], np.int64), "axes")],
+                       [2, 3, 4], [2, 3, 8])
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    x = np.random.default_rng(0).standard_normal([2, 3, 4]).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    c = tools.compile_model(path, tmp_path / "m.so")
+    assert c.returncode == 0, c.stderr
+    r = tools.run(tmp_path / "m.so", {"x": tmp_path / "x.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "y.npy"), ref)

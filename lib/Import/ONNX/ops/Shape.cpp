@@ -735,7 +735,78 @@ static LogicalResult importTile(NodeContext &n) {
   return n.setOutput(0, op.getResult(0), n.dtypeOf(0));
 }
 
+/// Dropout at inference: the identity; the optional mask is all true.
+static LogicalResult importDropout(NodeContext &n) {
+  if (n.getOpset() >= 12 && n.hasInput(2)) {
+    const ConstTensor *training = n.constant(2);
+    if (!training || training->intAt(0) != 0)
+      return n.emitError() << "training_mode must be a constant false (inference only)";
+  }
+  if (failed(n.setOutput(0, n.input(0), n.dtypeOf(0))))
+    return failure();
+  if (!n.hasOutput(1))
+    return success();
+  ConstTensor mask;
+  mask.dtype = dtype::Bool;
+  mask.shape = n.shapeOf(0);
+  mask.ints.assign(size_t(product(mask.shape)), 1);
+  return n.setConstOutput(1, std::move(mask));
+}
+
+/// Pad (mode constant): pads from the `pads` input (opset >= 11) or attribute.
+static LogicalResult importPad(NodeContext &n) {
+  std::string mode = n.stringAttr("mode", "constant");
+  if (mode != "constant")
+    return n.emitError() << "mode '" << mode << "' is not supported (constant only)";
+  const auto &in = n.shapeOf(0);
+  int64_t rank = int64_t(in.size());
+  std::vector<int64_t> pads, axes;
+  if (n.getOpset() >= 11) {
+    if (failed(constInts(n, 1, "pads", pads)))
+      return failure();
+    if (n.hasInput(3) && failed(constInts(n, 3, "axes", axes)))
+      return failure();
+  } else {
+    pads = n.intsAttr("pads").value_or(std::vector<int64_t>{});
+  }
+  if (axes.empty())
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  if (pads.size() != 2 * axes.size())
+    return n.emitError() << "pads has " << pads.size() << " entries, expected " << 2 * axes.size();
+  std::vector<int64_t> lo(rank, 0), hi(rank, 0), out = in;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    auto ax = normalizeAxis(axes[i], rank);
+    if (!ax)
+      return n.emitError() << "axis " << axes[i] << " out of range";
+    lo[*ax] = pads[i];
+    hi[*ax] = pads[i + axes.size()];
+    if (lo[*ax] < 0 || hi[*ax] < 0)
+      return n.emitError() << "negative pads (cropping) are not supported";
+    out[*ax] += lo[*ax] + hi[*ax];
+  }
+  double value = n.getOpset() < 11 ? n.floatAttr("value", 0.0f) : 0.0;
+  Value padValue;
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  Type elem = elementTypeOf(n.getContext(), n.dtypeOf(0));
+  if (n.getOpset() >= 11 && n.hasInput(2))
+    padValue = tensor::ExtractOp::create(b, loc, buildReshape(b, loc, n.input(2), {}), ValueRange{});
+  else
+    padValue = scalarConstant(b, loc, elem, value);
+  SmallVector<OpFoldResult> l, h;
+  for (int64_t d = 0; d < rank; ++d) {
+    l.push_back(b.getIndexAttr(lo[d]));
+    h.push_back(b.getIndexAttr(hi[d]));
+  }
+  Value r = tensor::PadOp::create(b, loc, RankedTensorType::get(out, elem), n.input(0), l, h,
+                                  padValue);
+  return n.setOutput(0, r, n.dtypeOf(0));
+}
+
 void mlir::qopt::onnx_import::addShapeOps(OpTable &t) {
+  t.add("", "Dropout", importDropout);
+  t.add("", "Pad", importPad);
   t.add("", "Reshape", importReshape);
   t.add("", "Transpose", importTranspose);
   t.add("", "Squeeze", importSqueeze);
