@@ -5,16 +5,6 @@ import re
 
 import onnx
 
-# Tests whose op qopt supports but whose *inputs* qopt's static-shape model
-# cannot take, or whose data type the float path does not carry yet. Each
-# entry is a precise reason; everything else of a supported op must pass.
-KNOWN_LIMITS = [
-    (r"^test_(reshape|expand|tile|slice|squeeze|unsqueeze|split|range|constantofshape)(_.*)?$",
-     "shape-defining input is a runtime graph input: qopt needs static shapes at import "
-     "(pin graph inputs with --input-shape; shape inputs must be constants)"),
-]
-
-
 def node_ops(model_path):
     m = onnx.load(str(model_path), load_external_data=False)
     ops = set()
@@ -73,21 +63,6 @@ def freeze_shape_inputs(test_dir, m):
 def shape_inputs_are_runtime(m):
     """True if some node's shape-like input (Reshape shape, Slice starts...) is a graph input."""
     return bool(shape_input_names(m))
-
-
-def _unused():
-    graph_inputs = set()
-    positions = {"Reshape": [1], "Expand": [1], "Tile": [1], "Slice": [1, 2, 3, 4],
-                 "Squeeze": [1], "Unsqueeze": [1], "Split": [1], "Range": [0, 1, 2],
-                 "ConstantOfShape": [0], "ReduceSum": [1], "ReduceMean": [1], "ReduceMax": [1],
-                 "ReduceMin": [1], "ReduceProd": [1], "ReduceSumSquare": [1], "ReduceL1": [1],
-                 "ReduceL2": [1], "ReduceLogSum": [1], "ReduceLogSumExp": [1], "Pad": [1, 2, 3],
-                 "Resize": [1, 2, 3], "TopK": [1], "OneHot": [1]}
-    for n in m.graph.node:
-        for p in positions.get(n.op_type, []):
-            if p < len(n.input) and n.input[p] in graph_inputs:
-                return True
-    return False
 
 
 def data_dtype_quirk(test_dir, m):

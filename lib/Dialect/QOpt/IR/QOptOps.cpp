@@ -71,6 +71,31 @@ static LogicalResult verifyPartType(Operation *op, StringRef part, Type actual,
   return success();
 }
 
+/// Explicit scale/zero-point/tensor-scale operands against a quantized type
+/// (qopt.quantize with explicit scales and qopt.assemble).
+static LogicalResult verifyParts(Operation *op, RankedTensorType q, Value scales, Value zps,
+                                 Value tensorScale) {
+  if (failed(verifyPartType(op, "scales", scales.getType(), getScalesType(q))))
+    return failure();
+  if (RankedTensorType zp = getZeroPointsType(q)) {
+    if (!zps)
+      return op->emitOpError() << "the format needs zero_points of type " << zp;
+    if (failed(verifyPartType(op, "zero point", zps.getType(), zp)))
+      return failure();
+  } else if (zps) {
+    return op->emitOpError() << "the format has no zero point";
+  }
+  if (RankedTensorType ts = getTensorScaleType(q)) {
+    if (!tensorScale)
+      return op->emitOpError() << "the format needs a tensor_scale of type " << ts;
+    if (failed(verifyPartType(op, "tensor scale", tensorScale.getType(), ts)))
+      return failure();
+  } else if (tensorScale) {
+    return op->emitOpError() << "the format has no tensor scale";
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ConstantOp
 //===----------------------------------------------------------------------===//
@@ -137,25 +162,7 @@ LogicalResult QuantizeOp::verify() {
   if (tf.getScaleRule() == fmt::ScaleRule::MX && tf.getElement().isInt())
     return emitOpError() << "explicit scales on an MX integer format (fixed-point elements) "
                             "are not supported";
-  if (failed(verifyPartType(*this, "scales", getScales().getType(), getScalesType(out))))
-    return failure();
-  if (RankedTensorType zp = getZeroPointsType(out)) {
-    if (!getZeroPoints())
-      return emitOpError() << "the format needs zero_points of type " << zp;
-    if (failed(verifyPartType(*this, "zero point", getZeroPoints().getType(), zp)))
-      return failure();
-  } else if (getZeroPoints()) {
-    return emitOpError() << "the format has no zero point";
-  }
-  if (RankedTensorType ts = getTensorScaleType(out)) {
-    if (!getTensorScale())
-      return emitOpError() << "the format needs a tensor_scale of type " << ts;
-    if (failed(verifyPartType(*this, "tensor scale", getTensorScale().getType(), ts)))
-      return failure();
-  } else if (getTensorScale()) {
-    return emitOpError() << "the format has no tensor scale";
-  }
-  return success();
+  return verifyParts(*this, out, getScales(), getZeroPoints(), getTensorScale());
 }
 
 LogicalResult DequantizeOp::verify() {
@@ -201,26 +208,9 @@ LogicalResult TensorScaleOp::verify() {
 LogicalResult AssembleOp::verify() {
   auto q = cast<RankedTensorType>(getType());
   if (failed(verifyQuantizedShape(*this, q)) ||
-      failed(verifyPartType(*this, "codes", getCodes().getType(), getCodesType(q))) ||
-      failed(verifyPartType(*this, "scales", getScales().getType(), getScalesType(q))))
+      failed(verifyPartType(*this, "codes", getCodes().getType(), getCodesType(q))))
     return failure();
-  if (RankedTensorType zp = getZeroPointsType(q)) {
-    if (!getZeroPoints())
-      return emitOpError() << "the format needs zero_points of type " << zp;
-    if (failed(verifyPartType(*this, "zero point", getZeroPoints().getType(), zp)))
-      return failure();
-  } else if (getZeroPoints()) {
-    return emitOpError() << "the format has no zero point";
-  }
-  if (RankedTensorType ts = getTensorScaleType(q)) {
-    if (!getTensorScale())
-      return emitOpError() << "the format needs a tensor_scale of type " << ts;
-    if (failed(verifyPartType(*this, "tensor scale", getTensorScale().getType(), ts)))
-      return failure();
-  } else if (getTensorScale()) {
-    return emitOpError() << "the format has no tensor scale";
-  }
-  return success();
+  return verifyParts(*this, q, getScales(), getZeroPoints(), getTensorScale());
 }
 
 //===----------------------------------------------------------------------===//
