@@ -5,7 +5,7 @@
 // (opsets 11..22): auto_pad, explicit pads, strides, dilations, ceil_mode with
 // the rule that the last window starts inside the input or the left padding.
 // Padding is a tensor.pad, windows are linalg ops on static tensors; 2-D
-// ungrouped Conv is linalg.conv_2d_nchw_fchw, everything else linalg.generic.
+// Conv is one linalg.generic (grouped convolutions on expanded group dims).
 // Sums accumulate in f32 (f64 for double). MaxPool's optional Indices output
 // follows storage_order.
 //
@@ -550,12 +550,14 @@ static LogicalResult importConv(NodeContext &n) {
   Value weights = n.input(1);
   bool grouped = group != 1;
 
-  // Loop dims: n, [g], m, o_1..o_k, c, r_1..r_k.
+  // Loop dims: n, [g], m, c, r_1..r_k, o_1..o_k. The output positions are
+  // innermost, so the scalar lowering walks rows of X and Y contiguously
+  // (vectorizable) while the reduction order per output stays c, r.
   unsigned gOff = grouped ? 1 : 0;
   auto nk = unsigned(k);
   unsigned numLoops = 3 + gOff + 2 * nk;
   auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
-  unsigned mDim = 1 + gOff, oDim = 2 + gOff, cDim = 2 + gOff + nk, rDim = 3 + gOff + nk;
+  unsigned mDim = 1 + gOff, cDim = 2 + gOff, rDim = 3 + gOff, oDim = 3 + gOff + nk;
 
   // The accumulator starts as the bias (or zero), broadcast over n and o.
   SmallVector<int64_t> accShape = {batch};
@@ -593,16 +595,7 @@ static LogicalResult importConv(NodeContext &n) {
   }
 
   Value result;
-  if (!grouped && k == 2) {
-    // The named op extends f16/bf16 operands to the f32 accumulator itself.
-    auto attrType = RankedTensorType::get({2}, b.getI64Type());
-    auto strides = DenseIntElementsAttr::get(attrType, ArrayRef<int64_t>(w.strides));
-    auto dilations = DenseIntElementsAttr::get(attrType, ArrayRef<int64_t>(w.dilations));
-    result = linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{init.getType()},
-                                              ValueRange{x, weights}, ValueRange{init}, strides,
-                                              dilations)
-                 .getResult(0);
-  } else {
+  {
     if (grouped) {
       // X: [N, C, P...] -> [N, G, C/G, P...]; W: [M, C/G, K...] -> [G, M/G, C/G, K...].
       auto xt = cast<RankedTensorType>(x.getType());
@@ -639,6 +632,7 @@ static LogicalResult importConv(NodeContext &n) {
                                    AffineMap::get(numLoops, 0, yExprs, ctx)};
     SmallVector<utils::IteratorType> iters(cDim, utils::IteratorType::parallel);
     iters.append(1 + nk, utils::IteratorType::reduction);
+    iters.append(nk, utils::IteratorType::parallel);
     result = linalg::GenericOp::create(
                  b, loc, TypeRange{init.getType()}, ValueRange{x, weights}, ValueRange{init}, maps,
                  iters,
