@@ -46,7 +46,7 @@ def _small(nodes, inits, x_shape, y_shape, opset=18):
     return m
 
 
-@pytest.mark.parametrize("case", ["dropout_pad", "pad_axes_value"])
+@pytest.mark.parametrize("case", ["dropout_pad", "pad_axes_value", "mean_clip"])
 def test_exporter_ops_vs_onnxruntime(case, tmp_path):
     """Ops exporters leave in inference graphs (Dropout, Pad)."""
     from onnx import helper, numpy_helper
@@ -56,6 +56,13 @@ def test_exporter_ops_vs_onnxruntime(case, tmp_path):
                        [numpy_helper.from_array(np.array(0.3, np.float32), "ratio"),
                         numpy_helper.from_array(np.array([0, 1, 2, 0, 2, 1], np.int64), "pads")],
                        [2, 3, 4], [2, 6, 7])
+    elif case == "mean_clip":
+        model = _small([helper.make_node("Mean", ["x", "w", "x"], ["m"], name="mean"),
+                        helper.make_node("Clip", ["m", "lo", "hi"], ["y"], name="clip")],
+                       [numpy_helper.from_array(np.linspace(-2, 2, 4, dtype=np.float32), "w"),
+                        numpy_helper.from_array(np.array([-0.5], np.float32), "lo"),
+                        numpy_helper.from_array(np.array(0.75, np.float32), "hi")],
+                       [2, 3, 4], [2, 3, 4])
     else:
         model = _small([helper.make_node("Pad", ["x", "pads", "v", "axes"], ["y"], name="pad")],
                        [numpy_helper.from_array(np.array([1, 3], np.int64), "pads"),

@@ -74,11 +74,15 @@ static LogicalResult importClip(NodeContext &n) {
   for (size_t i : {size_t(1), size_t(2)}) {
     if (!(i == 1 ? hasMin : hasMax))
       continue;
-    if (!n.shapeOf(i).empty())
+    int64_t count = 1;
+    for (int64_t d : n.shapeOf(i))
+      count *= d;
+    if (count != 1)
       return n.emitError() << (i == 1 ? "min" : "max") << " must be a scalar";
     if (n.dtypeOf(i) != dt)
       return n.emitError() << (i == 1 ? "min" : "max") << " type differs from the input";
-    operands.push_back(n.input(i));
+    // Some exporters give shape [1]: the bound broadcasts as a rank-0 value.
+    operands.push_back(buildReshape(n.builder(), n.getLoc(), n.input(i), {}));
   }
   Value r = buildElementwise(
       n.builder(), n.getLoc(), operands, n.shapeOf(0), elementTypeOf(n.getContext(), dt),

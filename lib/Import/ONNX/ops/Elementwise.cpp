@@ -210,7 +210,38 @@ static LogicalResult importNot(NodeContext &n) {
   return n.setOutput(0, r, dtype::Bool);
 }
 
+/// Mean: the sum of all inputs divided by their count (floats).
+static LogicalResult importMean(NodeContext &n) {
+  if (!isF(n.dtypeOf(0)))
+    return n.emitError() << "Mean needs float inputs";
+  double count = double(n.numInputs());
+  std::vector<std::vector<int64_t>> shapes;
+  SmallVector<Value> operands;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    if (n.dtypeOf(i) != n.dtypeOf(0))
+      return n.emitError() << "input " << i << " type differs from input 0";
+    shapes.push_back(n.shapeOf(i));
+    operands.push_back(n.input(i));
+  }
+  auto shape = broadcastShapes(shapes);
+  if (!shape)
+    return n.emitError() << "input shapes cannot be broadcast together";
+  int32_t dt = n.dtypeOf(0);
+  Value r = buildElementwise(n.builder(), n.getLoc(), operands, *shape,
+                             elementTypeOf(n.getContext(), dt),
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               Value acc = a[0];
+                               for (size_t i = 1; i < a.size(); ++i)
+                                 acc = add(b, l, acc, a[i], dt);
+                               return arith::DivFOp::create(
+                                          b, l, acc, scalarConstant(b, l, acc.getType(), count))
+                                   .getResult();
+                             });
+  return n.setOutput(0, r, dt);
+}
+
 void mlir::qopt::onnx_import::addElementwiseOps(OpTable &t) {
+  t.add("", "Mean", importMean);
   t.add("", "Add", [](NodeContext &n) { return variadic(n, add); });
   t.add("", "Sub", [](NodeContext &n) { return variadic(n, sub); });
   t.add("", "Mul", [](NodeContext &n) { return variadic(n, mul); });
