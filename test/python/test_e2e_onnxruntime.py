@@ -78,4 +78,7 @@ def test_exporter_ops_vs_onnxruntime(case, tmp_path):
     assert c.returncode == 0, c.stderr
     r = tools.run(tmp_path / "m.so", {"x": tmp_path / "x.npy"}, tmp_path / "out")
     assert r.returncode == 0, r.stderr
-    np.testing.assert_array_equal(np.load(tmp_path / "out" / "y.npy"), ref)
+    # Data movement is exact; Mean may differ from ONNX Runtime in the last bit
+    # (sum then divide vs. its own order).
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "y.npy"), ref,
+                               rtol=0 if case != "mean_clip" else 1e-6, atol=0)
