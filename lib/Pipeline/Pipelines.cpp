@@ -6,6 +6,7 @@
 #include "qopt/Pipeline/Pipelines.h"
 
 #include "qopt/Conversion/Passes.h"
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -19,6 +20,13 @@
 using namespace mlir;
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
+  if (options.scheme != "none" || !options.report.empty()) {
+    QuantizePassOptions quantize;
+    quantize.scheme = options.scheme;
+    quantize.exclude.assign(options.exclude.begin(), options.exclude.end());
+    quantize.report = options.report;
+    pm.addPass(createQuantizePass(quantize));
+  }
   pm.addPass(createCanonicalizerPass()); // folds quantize/dequantize of constants
   pm.addPass(createConvertQOptToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -62,6 +70,7 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
 
 void mlir::qopt::registerQOptPipelines() {
   registerQOptConversionPasses();
+  registerQOptPasses();
   PassPipelineRegistration<X86PipelineOptions>(
       "qopt-x86-pipeline",
       "Lower an imported qopt model (tensors in linalg/tensor/arith/math) to the LLVM "

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Import/ONNX/ONNXImporter.h"
 #include "qopt/InitAll.h"
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Pipeline/Pipelines.h"
 #include "qopt/Target/Emit.h"
 
@@ -67,6 +68,19 @@ static cl::opt<std::string> &stopAfterOption() {
   auto &opts = cl::getRegisteredOptions();
   return *static_cast<cl::opt<std::string> *>(opts["stop-after"]);
 }
+static cl::opt<std::string> scheme(
+    "scheme",
+    cl::desc("Weight quantization scheme: none (default), w8a16-int8, w4a16-int4-g128, "
+             "w4a16-int4-g32, w8a16-fp8, w4a16-mxfp4, w6a16-mxfp6, w8a16-mxfp8, w8a16-mxint8, "
+             "w4a16-nvfp4, w4a16-nf4, or w:<format> (any preset or lib/Format spec)"),
+    cl::init("none"), cl::cat(category));
+static cl::list<std::string> excludes("exclude",
+                                      cl::desc("Keep layers whose ONNX node name matches this "
+                                               "glob in float (repeatable)"),
+                                      cl::value_desc("GLOB"), cl::cat(category));
+static cl::opt<std::string> reportPath(
+    "report", cl::desc("Print a per-layer quantization report; --report=FILE.json writes JSON"),
+    cl::ValueOptional, cl::value_desc("FILE.json"), cl::cat(category));
 static cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: this machine's)"),
                                  cl::init(""), cl::cat(category));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0-3"), cl::init(3),
@@ -135,7 +149,7 @@ int main(int argc, char **argv) {
       "  qopt-compile model.onnx --input-shape=x:1x128x768 -o m.so\n");
 
   if (listOps) {
-    for (const std::string &op : qopt::getSupportedONNXOps())
+    for (const std::string &op : mlir::qopt::getSupportedONNXOps())
       llvm::outs() << op << "\n";
     return 0;
   }
@@ -155,10 +169,10 @@ int main(int argc, char **argv) {
   if (optLevel > 3)
     return fail("-O" + llvm::Twine(optLevel) + " is not an optimisation level (0-3)");
 
-  qopt::ONNXImportOptions importOptions;
+  mlir::qopt::ONNXImportOptions importOptions;
   importOptions.entryName = "qopt_model_main";
   for (const std::string &s : inputShapes) {
-    std::string err = qopt::parseInputShapeFlag(s, importOptions);
+    std::string err = mlir::qopt::parseInputShapeFlag(s, importOptions);
     if (!err.empty())
       return fail(err);
   }
@@ -167,8 +181,8 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
-  qopt::registerAllQOptDialects(registry);
-  qopt::registerONNXImportDialects(registry);
+  mlir::qopt::registerAllQOptDialects(registry);
+  mlir::qopt::registerONNXImportDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   // Diagnostics: "qopt-compile: error: <location>: <message>".
@@ -188,10 +202,10 @@ int main(int argc, char **argv) {
     return success();
   });
 
-  OwningOpRef<ModuleOp> module = qopt::importONNXModel(inputPath, context, importOptions);
+  OwningOpRef<ModuleOp> module = mlir::qopt::importONNXModel(inputPath, context, importOptions);
   if (!module)
     return 1;
-  FailureOr<qopt::ModelInterface> iface = qopt::getModelInterface(*module, importOptions.entryName);
+  FailureOr<mlir::qopt::ModelInterface> iface = mlir::qopt::getModelInterface(*module, importOptions.entryName);
   if (failed(iface))
     return 1;
 
@@ -216,8 +230,19 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("bad pass manager options");
-  qopt::X86PipelineOptions pipelineOptions;
-  qopt::buildX86Pipeline(pm, pipelineOptions);
+  mlir::qopt::X86PipelineOptions pipelineOptions;
+  pipelineOptions.scheme = scheme;
+  for (const std::string &e : excludes)
+    pipelineOptions.exclude.push_back(e);
+  if (reportPath.getNumOccurrences())
+    pipelineOptions.report = reportPath.empty() ? std::string("-") : std::string(reportPath);
+  {
+    std::string err;
+    mlir::qopt::getSchemeWeightFormat(scheme, err);
+    if (!err.empty())
+      return fail("--scheme: " + err);
+  }
+  mlir::qopt::buildX86Pipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("lowering failed (see the errors above)");
   if (emitKind == Emit::None)
@@ -226,19 +251,19 @@ int main(int argc, char **argv) {
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
   llvm::LLVMContext llvmContext;
-  qopt::CodegenOptions codegen;
+  mlir::qopt::CodegenOptions codegen;
   codegen.cpu = mcpu;
   codegen.optLevel = optLevel;
   std::string err;
   std::unique_ptr<llvm::Module> llvmModule =
-      qopt::translateAndOptimize(*module, llvmContext, codegen, err);
+      mlir::qopt::translateAndOptimize(*module, llvmContext, codegen, err);
   if (!llvmModule)
     return fail(err);
 
   if (emitKind == Emit::LLVM || emitKind == Emit::Asm) {
     if (toStdout) {
-      if (failed(qopt::emit(*llvmModule, emitKind == Emit::LLVM ? qopt::EmitKind::LLVMIR
-                                                                 : qopt::EmitKind::Assembly,
+      if (failed(mlir::qopt::emit(*llvmModule, emitKind == Emit::LLVM ? mlir::qopt::EmitKind::LLVMIR
+                                                                 : mlir::qopt::EmitKind::Assembly,
                             codegen, llvm::outs(), err)))
         return fail(err);
       return 0;
@@ -266,10 +291,10 @@ int main(int argc, char **argv) {
     llvm::raw_fd_ostream os(tmpObj, ec, llvm::sys::fs::OF_None);
     if (ec)
       return fail("cannot write '" + tmpObj + "': " + ec.message());
-    qopt::EmitKind kind = emitKind == Emit::LLVM ? qopt::EmitKind::LLVMIR
-                          : emitKind == Emit::Asm ? qopt::EmitKind::Assembly
-                                                  : qopt::EmitKind::Object;
-    if (failed(qopt::emit(*llvmModule, kind, codegen, os, err)))
+    mlir::qopt::EmitKind kind = emitKind == Emit::LLVM ? mlir::qopt::EmitKind::LLVMIR
+                          : emitKind == Emit::Asm ? mlir::qopt::EmitKind::Assembly
+                                                  : mlir::qopt::EmitKind::Object;
+    if (failed(mlir::qopt::emit(*llvmModule, kind, codegen, os, err)))
       return fail(err);
   }
   if (emitKind != Emit::Lib) {
@@ -305,19 +330,19 @@ int main(int argc, char **argv) {
     llvm::raw_fd_ostream os(wrapperPath, ec);
     if (ec)
       return fail("cannot write '" + wrapperPath + "': " + ec.message());
-    os << qopt::generateWrapper(*iface, prefix);
+    os << mlir::qopt::generateWrapper(*iface, prefix);
   }
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(headerTmp, ec);
     if (ec)
       return fail("cannot write '" + headerTmp + "': " + ec.message());
-    os << qopt::generateHeader(*iface, prefix, source);
+    os << mlir::qopt::generateHeader(*iface, prefix, source);
   }
   std::string compiler = cc;
   if (compiler.empty())
     compiler = getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22";
-  if (failed(qopt::linkSharedLibrary(compiler, tmpObj, wrapperPath, "", libTmp, err)))
+  if (failed(mlir::qopt::linkSharedLibrary(compiler, tmpObj, wrapperPath, "", libTmp, err)))
     return fail(err);
   if (std::error_code ec = llvm::sys::fs::rename(libTmp, outputPath))
     return fail("cannot write '" + outputPath + "': " + ec.message());

@@ -15,6 +15,16 @@
 namespace mlir::qopt {
 
 struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
+  PassOptions::Option<std::string> scheme{
+      *this, "scheme",
+      llvm::cl::desc("Weight quantization scheme (qopt-quantize): none, w8a16-int8, "
+                     "w4a16-mxfp4, ..., or w:<format>"),
+      llvm::cl::init("none")};
+  PassOptions::ListOption<std::string> exclude{
+      *this, "exclude", llvm::cl::desc("ONNX node-name globs of layers kept in float")};
+  PassOptions::Option<std::string> report{
+      *this, "report", llvm::cl::desc("Per-layer report: '-' for a table, a path for JSON"),
+      llvm::cl::init("")};
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse producer/consumer element-wise linalg ops before bufferizing"),

@@ -379,6 +379,72 @@ struct MaterializeAffinePerTensor : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// qopt.matmul -> dequantize the quantized operands, then one linalg.generic
+/// with loops (batch..., m, k, n) (innermost N walks rows of B and C).
+struct LowerMatmul : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
+    if (!op.getAccumulateType().isF32())
+      return rewriter.notifyMatchFailure(op, "integer accumulation is not lowered");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto toFloat = [&](Value v) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (!isa<FormatType>(t.getElementType()))
+        return v;
+      return DequantizeOp::create(rewriter, loc,
+                                  RankedTensorType::get(t.getShape(), rewriter.getF32Type()), v);
+    };
+    Value lhs = toFloat(op.getLhs()), rhs = toFloat(op.getRhs());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type acc = rewriter.getF32Type();
+    int64_t rank = resultType.getRank(), nb = rank - 2, nd = rank + 1;
+    SmallVector<AffineExpr> le, re, oe;
+    for (int64_t d = 0; d < nb; ++d) {
+      le.push_back(getAffineDimExpr(d, ctx));
+      re.push_back(getAffineDimExpr(d, ctx));
+      oe.push_back(getAffineDimExpr(d, ctx));
+    }
+    AffineExpr m = getAffineDimExpr(nb, ctx), k = getAffineDimExpr(nb + 1, ctx),
+               n = getAffineDimExpr(nb + 2, ctx);
+    le.append({m, k});
+    re.append({k, n});
+    oe.append({m, n});
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+    Value init = linalg::FillOp::create(
+                     rewriter, loc, zero,
+                     tensor::EmptyOp::create(rewriter, loc, resultType.getShape(), acc).getResult())
+                     .getResult(0);
+    SmallVector<utils::IteratorType> iters(nd, utils::IteratorType::parallel);
+    iters[nb + 1] = utils::IteratorType::reduction;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::get(nd, 0, le, ctx), AffineMap::get(nd, 0, re, ctx),
+                               AffineMap::get(nd, 0, oe, ctx)},
+        iters, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value p = arith::MulFOp::create(b, l, toF32(b, l, a[0]), toF32(b, l, a[1]));
+          linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, a[2], p).getResult());
+        });
+    Value r = generic.getResult(0);
+    if (resultType.getElementType() != acc)
+      r = linalg::GenericOp::create(
+              rewriter, loc, TypeRange{resultType}, ValueRange{r},
+              ValueRange{tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                                 resultType.getElementType())
+                             .getResult()},
+              SmallVector<AffineMap>(2, AffineMap::getMultiDimIdentityMap(rank, ctx)),
+              SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                linalg::YieldOp::create(
+                    b, l,
+                    arith::TruncFOp::create(b, l, resultType.getElementType(), a[0]).getResult());
+              })
+              .getResult(0);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 /// Signedness-only tensor.bitcasts (ui8 <-> i8) have no bufferization:
 /// bitcast(bitcast(x)) and bitcast(reshape(bitcast(x))) cancel out.
 struct FoldSignednessBitcasts : OpRewritePattern<tensor::BitcastOp> {
@@ -422,7 +488,7 @@ struct ConvertQOptToLinalgPass
                  ForwardAssembledPart<CodesOp>, ForwardAssembledPart<ScalesOp>,
                  ForwardAssembledPart<ZeroPointsOp>, ForwardAssembledPart<TensorScaleOp>,
                  ForwardExplicitScales, ForwardExplicitZeroPoints, MaterializeAffinePerTensor,
-                 FoldSignednessBitcasts>(ctx);
+                 FoldSignednessBitcasts, LowerMatmul>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // Dead quantized values are gone; whatever qopt op is left is unsupported.

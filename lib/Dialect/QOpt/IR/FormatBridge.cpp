@@ -80,3 +80,21 @@ Type mlir::qopt::getTypeFor(MLIRContext *context, const fmt::ElementFormat &form
 IntegerType mlir::qopt::getCodeType(MLIRContext *context, unsigned bits) {
   return IntegerType::get(context, bits);
 }
+
+std::optional<std::vector<float>> mlir::qopt::getFloatValues(Attribute attr) {
+  if (auto dense = dyn_cast_or_null<DenseFPElementsAttr>(attr)) {
+    std::vector<float> out;
+    out.reserve(dense.getNumElements());
+    for (const APFloat &v : dense.getValues<APFloat>()) {
+      bool lost;
+      APFloat f = v;
+      f.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      out.push_back(f.convertToFloat());
+    }
+    return out;
+  }
+  if (auto res = dyn_cast_or_null<DenseF32ResourceElementsAttr>(attr))
+    if (auto data = res.tryGetAsArrayRef())
+      return std::vector<float>(data->begin(), data->end());
+  return std::nullopt;
+}

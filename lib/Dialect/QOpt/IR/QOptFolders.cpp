@@ -21,25 +21,6 @@ static std::vector<int64_t> shapeOf(ShapedType t) {
   return std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
 }
 
-/// Float values of a constant operand (dense or dense_resource f32).
-static std::optional<std::vector<float>> getFloatValues(Attribute attr) {
-  if (auto dense = dyn_cast_or_null<DenseFPElementsAttr>(attr)) {
-    std::vector<float> out;
-    out.reserve(dense.getNumElements());
-    for (const APFloat &v : dense.getValues<APFloat>()) {
-      bool lost;
-      APFloat f = v;
-      f.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-      out.push_back(f.convertToFloat());
-    }
-    return out;
-  }
-  if (auto res = dyn_cast_or_null<DenseF32ResourceElementsAttr>(attr))
-    if (auto data = res.tryGetAsArrayRef())
-      return std::vector<float>(data->begin(), data->end());
-  return std::nullopt;
-}
-
 /// The unpacked contents of a folded quantized constant.
 static std::optional<fmt::QuantizedTensor> getQuantized(Attribute attr, RankedTensorType type) {
   auto res = dyn_cast_or_null<DenseResourceElementsAttr>(attr);

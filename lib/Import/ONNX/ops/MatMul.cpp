@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 using namespace mlir;
 using namespace mlir::qopt::onnx_import;
@@ -102,7 +103,24 @@ static LogicalResult importMatMul(NodeContext &n) {
   if (!batch)
     return n.emitError() << "batch dimensions cannot be broadcast";
   Type elem = elementTypeOf(n.getContext(), dt);
-  Value r = batchedMatmul(b, loc, a, bv, *batch, elem);
+  Value r;
+  if (bs.size() == 2 && isa<FloatType>(elem) && !bVec) {
+    // A linear layer (2-D B, usually weights): qopt.matmul on [rows, K] x [K, N],
+    // where qopt-quantize can give B a format.
+    int64_t rows = 1;
+    for (size_t i = 0; i + 1 < as.size(); ++i)
+      rows *= as[i];
+    Value a2 = buildReshape(b, loc, a, {rows, as.back()});
+    r = mlir::qopt::MatmulOp::create(b, loc,
+                                     RankedTensorType::get({rows, bs.back()}, elem), a2, bv,
+                                     TypeAttr());
+    std::vector<int64_t> full = *batch;
+    full.push_back(as[as.size() - 2]);
+    full.push_back(bs.back());
+    r = buildReshape(b, loc, r, full);
+  } else {
+    r = batchedMatmul(b, loc, a, bv, *batch, elem);
+  }
   std::vector<int64_t> outShape = *batch;
   if (!aVec)
     outShape.push_back(as[as.size() - 2]);
@@ -135,7 +153,8 @@ static LogicalResult importGemm(NodeContext &n) {
   if (k != kb)
     return n.emitError() << "inner dimensions differ: " << k << " vs " << kb;
   Type elem = elementTypeOf(n.getContext(), dt);
-  Value y = batchedMatmul(b, loc, a, bv, {}, elem);
+  Value y = mlir::qopt::MatmulOp::create(b, loc, RankedTensorType::get({m, nn}, elem), a, bv,
+                                         TypeAttr());
   std::vector<int64_t> out = {m, nn};
   SmallVector<Value> operands = {y};
   bool hasC = n.hasInput(2);

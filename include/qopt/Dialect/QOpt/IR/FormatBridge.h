@@ -11,6 +11,7 @@
 #include "qopt/Format/ElementFormat.h"
 
 #include <optional>
+#include <vector>
 
 namespace mlir::qopt {
 
@@ -24,6 +25,9 @@ Type getTypeFor(MLIRContext *context, const ::qopt::format::ElementFormat &forma
 
 /// Type of the raw codes of a `bits`-wide encoding: signless iN.
 IntegerType getCodeType(MLIRContext *context, unsigned bits);
+
+/// The values of a float constant (dense, or dense_resource f32) as f32.
+std::optional<std::vector<float>> getFloatValues(Attribute attr);
 
 } // namespace mlir::qopt
 

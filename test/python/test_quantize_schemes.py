@@ -1,0 +1,189 @@
+# test/python/test_quantize_schemes.py - weight-only schemes vs an independent NumPy emulation.
+"""qopt-compile --scheme=<w*a16 scheme> on MLPs with outlier channels: the compiled
+output equals x @ fake_quant(W) + b computed here in NumPy/ml_dtypes, written
+independently of lib/Format (max relative error <= 1e-4)."""
+import json
+
+import ml_dtypes
+import numpy as np
+import onnx
+import pytest
+
+from qopt import models, tools
+
+F32 = np.float32
+NF4 = np.array([-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+                -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+                0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+                0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0], F32)
+
+
+def blocks_k(w, b):
+    """View of W [K, N] as [K/b, b, N] (blocks along K)."""
+    k, n = w.shape
+    return w.reshape(k // b, b, n)
+
+
+def int_sym(w, qmax, block=None):
+    if block is None:  # one scale per output channel (column)
+        s = (np.abs(w).max(axis=0) / F32(qmax)).astype(F32)
+        s[s == 0] = np.finfo(F32).tiny
+        return np.clip(np.rint(w / s), -qmax, qmax) * s
+    wb = blocks_k(w, block)
+    s = (np.abs(wb).max(axis=1, keepdims=True) / F32(qmax)).astype(F32)
+    s[s == 0] = np.finfo(F32).tiny
+    return (np.clip(np.rint(wb / s), -qmax, qmax) * s).reshape(w.shape)
+
+
+def fp8_tensor(w):
+    s = F32(np.abs(w).max()) / F32(448)
+    q = np.clip(w / s, -448, 448).astype(ml_dtypes.float8_e4m3fn).astype(F32)
+    return q * s
+
+
+def mx(w, dtype, emax, maxv, is_int=False):
+    wb = blocks_k(w, 32).astype(np.float64)
+    amax = np.abs(wb).max(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        e = np.where(amax == 0, -127, np.floor(np.log2(np.where(amax == 0, 1, amax))) - emax)
+    x = np.exp2(np.clip(e, -127, 127))
+    v = wb / x
+    if is_int:  # MXINT8: 1.6 fixed point
+        p = np.clip(np.rint(v * 64), -127, 127) / 64
+    else:
+        p = np.clip(v, -maxv, maxv).astype(F32).astype(dtype).astype(np.float64)
+    return (p * x).astype(F32).reshape(w.shape)
+
+
+def nvfp4(w):
+    st = F32(np.abs(w).max()) / F32(448 * 6)
+    wb = blocks_k(w, 16)
+    amax = np.abs(wb).max(axis=1, keepdims=True).astype(F32)
+    r = (amax / F32(6)) / st
+    sb = np.clip(r, 2.0 ** -9, 448).astype(ml_dtypes.float8_e4m3fn).astype(F32)
+    d = st * sb
+    p = np.clip(wb / d, -6, 6).astype(ml_dtypes.float4_e2m1fn).astype(F32)
+    return ((p * sb) * st).reshape(w.shape)
+
+
+def nf4(w):
+    wb = blocks_k(w, 64)
+    s = np.abs(wb).max(axis=1, keepdims=True).astype(F32)
+    s[s == 0] = np.finfo(F32).tiny
+    v = (wb / s)[..., None]
+    dist = np.abs(v - NF4)
+    # nearest entry; ties -> smaller magnitude
+    best = np.lexsort((np.abs(NF4)[None, None, None, :].repeat(dist.shape[0], 0)
+                       .repeat(dist.shape[1], 1).repeat(dist.shape[2], 2), dist), axis=-1)[..., 0]
+    return (NF4[best] * s).reshape(w.shape)
+
+
+EMULATE = {
+    "w8a16-int8": lambda w: int_sym(w, 127),
+    "w4a16-int4-g128": lambda w: int_sym(w, 7, 128),
+    "w4a16-int4-g32": lambda w: int_sym(w, 7, 32),
+    "w8a16-fp8": fp8_tensor,
+    "w4a16-mxfp4": lambda w: mx(w, ml_dtypes.float4_e2m1fn, 2, 6.0),
+    "w6a16-mxfp6": lambda w: mx(w, ml_dtypes.float6_e2m3fn, 2, 7.5),
+    "w8a16-mxfp8": lambda w: mx(w, ml_dtypes.float8_e4m3fn, 8, 448.0),
+    "w8a16-mxint8": lambda w: mx(w, None, 0, 0, is_int=True),
+    "w4a16-nvfp4": nvfp4,
+    "w4a16-nf4": nf4,
+}
+
+
+def emulate(model, x, fq):
+    """x @ fq(W) + b ... for the models.mlp_model graph, evaluated node by node."""
+    from onnx import numpy_helper
+    env = {"x": x}
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    for n in model.graph.node:
+        a = [env.get(i, inits.get(i)) for i in n.input]
+        if n.op_type == "MatMul":
+            w = a[1]
+            out = a[0].astype(np.float64) @ fq(w).astype(np.float64)
+        elif n.op_type == "Add":
+            out = a[0] + a[1]
+        elif n.op_type == "Gelu":
+            from math import erf
+            v = a[0].astype(np.float64)
+            out = 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+        else:
+            raise NotImplementedError(n.op_type)
+        env[n.output[0]] = out
+    return env[model.graph.output[0].name]
+
+
+@pytest.mark.parametrize("scheme", sorted(EMULATE))
+def test_scheme_matches_numpy_emulation(scheme, tmp_path):
+    model = models.mlp_model(seed=5, m=8, d=128, hidden=256)
+    path = tmp_path / "mlp.onnx"
+    onnx.save(model, path)
+    lib = tmp_path / "mlp.so"
+    c = tools.compile_model(path, lib, f"--scheme={scheme}", f"--report={tmp_path / 'r.json'}")
+    assert c.returncode == 0, c.stderr
+    x = np.random.default_rng(9).standard_normal((8, 128)).astype(F32)
+    np.save(tmp_path / "x.npy", x)
+    r = tools.run(lib, {"x": tmp_path / "x.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy").astype(np.float64)
+    want = emulate(model, x, EMULATE[scheme])
+    rel = np.abs(got - want).max() / np.abs(want).max()
+    assert rel <= 1e-4, f"{scheme}: max rel error {rel}"
+    # The float model differs (that is the quantization error), and the report says by how much.
+    ref = emulate(model, x, lambda w: w)
+    sqnr = 10 * np.log10((ref ** 2).sum() / ((got - ref) ** 2).sum())
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["scheme"] == scheme and len(report["layers"]) == 2
+    assert all(l["weight_sqnr_db"] > 10 for l in report["layers"]), report
+    print(f"{scheme}: output SQNR vs float {sqnr:.1f} dB")
+
+
+def test_tail_block_is_zero_padded(tmp_path):
+    """K = 80 is not a multiple of 32: the tail block is zero-padded, never an error."""
+    model = models.mlp_model(seed=6, m=4, d=80, hidden=96)
+    onnx.save(model, tmp_path / "m.onnx")
+    c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", "--scheme=w4a16-mxfp4", "--report")
+    assert c.returncode == 0, c.stderr
+    assert "(K padded)" in c.stdout
+    x = np.random.default_rng(1).standard_normal((4, 80)).astype(F32)
+    np.save(tmp_path / "x.npy", x)
+    r = tools.run(tmp_path / "m.so", {"x": tmp_path / "x.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+
+    def fq(w):
+        k = w.shape[0]
+        kp = (k + 31) // 32 * 32
+        wp = np.zeros((kp, w.shape[1]), F32)
+        wp[:k] = w
+        return EMULATE["w4a16-mxfp4"](wp)[:k]
+    got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy")
+    want = emulate(model, x, fq)
+    assert np.abs(got - want).max() / np.abs(want).max() <= 1e-4
+
+
+def test_exclude_and_bad_schemes(tmp_path):
+    model = models.mlp_model(seed=7, m=4, d=64, hidden=64)
+    onnx.save(model, tmp_path / "m.onnx")
+    names = [n.name for n in model.graph.node if n.op_type == "MatMul"]
+    c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", "--scheme=w8a16-int8",
+                            f"--exclude={names[0]}", "--report")
+    assert c.returncode == 0, c.stderr
+    assert names[1] in c.stdout and names[0] not in c.stdout
+    for bad, msg in (("w8a8-int8", "quantizes activations"), ("w3a16-foo", "unknown scheme")):
+        c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "bad.so", f"--scheme={bad}")
+        assert c.returncode != 0 and msg in c.stderr, c.stderr
+        assert not (tmp_path / "bad.so").exists()
+
+
+@pytest.mark.parametrize("scheme", sorted(EMULATE))
+def test_mnist_keeps_its_digits(scheme, tmp_path):
+    from conftest import TESTDATA
+    mnist = TESTDATA / "github/kraiskil-onnx2c-ea045cc/mnist-8"
+    lib = tmp_path / "m.so"
+    c = tools.compile_model(mnist / "model.onnx", lib, f"--scheme={scheme}")
+    assert c.returncode == 0, c.stderr
+    for k, digit in enumerate([2, 0, 9]):
+        r = tools.run(lib, {"Input3": mnist / f"test_data_set_{k}/input_0.pb"}, tmp_path / f"o{k}")
+        assert r.returncode == 0, r.stderr
+        assert int(np.argmax(np.load(tmp_path / f"o{k}" / "Plus214_Output_0.npy"))) == digit
