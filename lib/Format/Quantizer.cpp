@@ -23,9 +23,16 @@ double mxElementUnit(const ElementFormat &element) {
   return 1.0;
 }
 
-/// Largest element value under an MX scale of 1.
-static double mxMaxElement(const ElementFormat &element) {
+double mxMaxElement(const ElementFormat &element) {
   return element.getMaxAbs() * mxElementUnit(element);
+}
+
+int mxEmax(const ElementFormat &element) { return std::ilogb(mxMaxElement(element)); }
+
+int mxRoundingBits(const ElementFormat &element) {
+  return element.isFloat() ? int(element.getFloat().getManBits())
+         : element.isInt() ? int(element.getInt().getBitWidth()) - 2
+                           : 0;
 }
 
 /// ceil(log2(x)) for finite positive x.
@@ -40,7 +47,7 @@ uint32_t mxScaleCode(float amax, const ElementFormat &element, ScaleMode mode) {
     return 0xFF;
   if (amax == 0)
     return 0x00;
-  int emax = std::ilogb(mxMaxElement(element));
+  int emax = mxEmax(element);
   int e = 0;
   switch (mode) {
   case ScaleMode::Floor:
@@ -51,9 +58,7 @@ uint32_t mxScaleCode(float amax, const ElementFormat &element, ScaleMode mode) {
     break;
   case ScaleMode::Even: {
     // Round amax (half away from zero) to the element's mantissa width.
-    int man = element.isFloat() ? int(element.getFloat().getManBits())
-              : element.isInt() ? int(element.getInt().getBitWidth()) - 2
-                                : 0;
+    int man = mxRoundingBits(element);
     double quantum = std::ldexp(1.0, std::ilogb(amax) - man);
     double rounded = roundToIntegral(double(amax) / quantum, Rounding::NearestAway) * quantum;
     e = std::ilogb(rounded) - emax;

@@ -10,7 +10,10 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -18,6 +21,39 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+
+namespace {
+/// Every result of a public function gets a buffer of its own: a value
+/// returned twice, a returned argument and a returned constant are copied into
+/// a fresh allocation first. (Upstream buffer-results-to-out-params crashes on
+/// a value returned twice, and out-parameters need distinct buffers anyway.)
+struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DistinctResultsPass)
+  StringRef getArgument() const final { return "qopt-distinct-results"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<bufferization::BufferizationDialect, linalg::LinalgDialect>();
+  }
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (!func.isPublic() || func.isExternal())
+      return;
+    func.walk([&](func::ReturnOp ret) {
+      llvm::SmallPtrSet<Value, 8> seen;
+      OpBuilder b(ret);
+      for (OpOperand &operand : ret->getOpOperands()) {
+        Value v = operand.get();
+        auto type = dyn_cast<RankedTensorType>(v.getType());
+        bool shared = !seen.insert(v).second || isa<BlockArgument>(v) ||
+                      matchPattern(v, m_Constant());
+        if (!type || !type.hasStaticShape() || !shared)
+          continue;
+        Value dest = bufferization::AllocTensorOp::create(b, ret.getLoc(), type, ValueRange{});
+        operand.set(linalg::CopyOp::create(b, ret.getLoc(), v, dest).getResult(0));
+      }
+    });
+  }
+};
+} // namespace
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
   if (options.scheme != "none" || !options.report.empty()) {
@@ -28,11 +64,13 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
     pm.addPass(createQuantizePass(quantize));
   }
   pm.addPass(createCanonicalizerPass()); // folds quantize/dequantize of constants
+  pm.addPass(createMaterializeScalesPass());
   pm.addPass(createConvertQOptToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   if (options.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(std::make_unique<DistinctResultsPass>());
 
   // Tensors -> buffers; results become caller-provided out-parameters so the
   // entry point is `void f(const T *in..., T *out...)`.

@@ -35,6 +35,27 @@ std::string qopt::cTypeOf(int32_t dt) {
   }
 }
 
+/// The ONNX data type of a builtin element type (for modules that were not
+/// imported from ONNX); 0 when there is none.
+static int32_t onnxDTypeOf(Type t) {
+  if (t.isF32()) return 1;
+  if (t.isF16()) return 10;
+  if (t.isBF16()) return 16;
+  if (t.isF64()) return 11;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 1: return 9;
+    case 8: return u ? 2 : 3;
+    case 16: return u ? 4 : 5;
+    case 32: return u ? 12 : 6;
+    case 64: return u ? 13 : 7;
+    default: return 0;
+    }
+  }
+  return 0;
+}
+
 FailureOr<qopt::ModelInterface> qopt::getModelInterface(ModuleOp module, llvm::StringRef entry) {
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func)
@@ -43,20 +64,34 @@ FailureOr<qopt::ModelInterface> qopt::getModelInterface(ModuleOp module, llvm::S
   iface.entry = entry.str();
   auto describe = [](Type t, DictionaryAttr attrs, size_t i, bool input) -> TensorDesc {
     TensorDesc d;
-    auto tt = cast<RankedTensorType>(t);
+    auto tt = dyn_cast<RankedTensorType>(t);
+    if (!tt || !tt.hasStaticShape()) {
+      d.onnxDType = 0;
+      return d;
+    }
     d.shape.assign(tt.getShape().begin(), tt.getShape().end());
     if (auto logical = attrs ? attrs.getAs<DenseI64ArrayAttr>("onnx.shape") : nullptr)
       d.shape.assign(logical.asArrayRef().begin(), logical.asArrayRef().end());
     auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : nullptr;
     d.name = name ? name.str() : (input ? "input_" : "output_") + std::to_string(i);
     auto dt = attrs ? attrs.getAs<IntegerAttr>("onnx.dtype") : nullptr;
-    d.onnxDType = dt ? int32_t(dt.getInt()) : 1;
+    d.onnxDType = dt ? int32_t(dt.getInt()) : onnxDTypeOf(tt.getElementType());
     return d;
   };
   for (size_t i = 0; i < func.getNumArguments(); ++i)
     iface.inputs.push_back(describe(func.getArgumentTypes()[i], func.getArgAttrDict(i), i, true));
   for (size_t i = 0; i < func.getNumResults(); ++i)
     iface.outputs.push_back(describe(func.getResultTypes()[i], func.getResultAttrDict(i), i, false));
+  for (auto [i, t] : llvm::enumerate(func.getFunctionType().getInputs()))
+    if (iface.inputs[i].onnxDType == 0)
+      return func.emitError() << "entry argument #" << i << " has type " << t
+                              << ", which the C interface cannot pass (static tensors of "
+                                 "f32/f16/bf16/f64/i1/i8/i16/i32/i64 only)";
+  for (auto [i, t] : llvm::enumerate(func.getFunctionType().getResults()))
+    if (iface.outputs[i].onnxDType == 0)
+      return func.emitError() << "entry result #" << i << " has type " << t
+                              << ", which the C interface cannot pass (static tensors of "
+                                 "f32/f16/bf16/f64/i1/i8/i16/i32/i64 only)";
   return iface;
 }
 

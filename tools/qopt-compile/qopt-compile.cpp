@@ -19,6 +19,10 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/SourceMgr.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/LLVMContext.h"
@@ -35,8 +39,11 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("qopt-compile options");
-static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
-                                      cl::cat(category));
+static cl::opt<std::string> inputPath(
+    cl::Positional,
+    cl::desc("<model.onnx | module.mlir> (an .mlir module is compiled from its public entry "
+             "function: 'qopt_model_main' or the only public func)"),
+    cl::cat(category));
 static cl::opt<bool> listOps("list-ops", cl::desc("Print the supported ONNX ops and exit"),
                              cl::cat(category));
 static cl::opt<std::string> outputPath(
@@ -142,7 +149,7 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "qopt-compile: compile an ONNX model to native code\n\n"
+      "qopt-compile: compile an ONNX model (or an MLIR module) to native code\n\n"
       "  qopt-compile model.onnx -o model.so            # shared library + model.so.h\n"
       "  qopt-compile model.onnx --emit=mlir -o -       # the lowered MLIR\n"
       "  qopt-compile model.onnx --emit=mlir --stop-after=import -o -\n"
@@ -202,9 +209,35 @@ int main(int argc, char **argv) {
     return success();
   });
 
-  OwningOpRef<ModuleOp> module = mlir::qopt::importONNXModel(inputPath, context, importOptions);
-  if (!module)
-    return 1;
+  OwningOpRef<ModuleOp> module;
+  if (llvm::StringRef(inputPath).ends_with(".mlir")) {
+    if (!inputShapes.empty())
+      return fail("--input-shape applies to ONNX models only");
+    llvm::SourceMgr sourceMgr;
+    SourceMgrDiagnosticHandler sourceHandler(sourceMgr, &context);
+    std::string err;
+    auto file = openInputFile(inputPath, &err);
+    if (!file)
+      return fail(err);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+    if (!module->lookupSymbol<func::FuncOp>(importOptions.entryName)) {
+      SmallVector<func::FuncOp> publicFuncs;
+      for (auto f : module->getOps<func::FuncOp>())
+        if (f.isPublic() && !f.isExternal())
+          publicFuncs.push_back(f);
+      if (publicFuncs.size() != 1)
+        return fail("'" + inputPath + "': expected a public function 'qopt_model_main' or exactly "
+                    "one public function, found " + llvm::Twine(publicFuncs.size()));
+      importOptions.entryName = publicFuncs[0].getSymName().str();
+    }
+  } else {
+    module = mlir::qopt::importONNXModel(inputPath, context, importOptions);
+    if (!module)
+      return 1;
+  }
   FailureOr<mlir::qopt::ModelInterface> iface = mlir::qopt::getModelInterface(*module, importOptions.entryName);
   if (failed(iface))
     return 1;

@@ -16,9 +16,9 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg", "ModuleOp"> {
     with lib/Format; no upstream f8/f6/f4 conversions): `qopt.codes` of a
     `qopt.quantize` with explicit scales becomes a linalg.generic that
     divides, rounds, adds the zero point and saturates; `qopt.dequantize` of a
-    `qopt.assemble` a linalg.generic that decodes and scales; per-tensor affine
-    quantization with computed scales (ONNX DynamicQuantizeLinear) first
-    materialises its scale and zero point from the tensor's min and max.
+    `qopt.assemble` a linalg.generic that decodes and scales; `qopt.matmul` a
+    linalg.generic over (batch..., m, k, n) on the decoded operands. Quantize
+    ops with computed scales must have gone through `qopt-materialize-scales`.
     Anything else that stays in qopt is reported as an error naming the op.
     ```mlir
     %q = qopt.assemble codes(%c : tensor<4x8xi8>) scales(%s : tensor<1x1xf32>) -> tensor<4x8x!qopt.int8>

@@ -27,6 +27,12 @@ uint32_t mxScaleCode(float amax, const ElementFormat &element, ScaleMode mode);
 /// Value of one element unit under an MX scale: integer elements are fixed
 /// point with (bits - 2) fraction bits (MXINT8: 1.6), float elements 1.
 double mxElementUnit(const ElementFormat &element);
+/// Largest element value under an MX scale of 1 (max element x unit).
+double mxMaxElement(const ElementFormat &element);
+/// floor(log2(mxMaxElement)): the "emax" the MX FLOOR/CEIL/EVEN rules subtract.
+int mxEmax(const ElementFormat &element);
+/// Mantissa bits the EVEN rule rounds amax to (float: man bits, int: bits-2).
+int mxRoundingBits(const ElementFormat &element);
 
 /// NVFP4/NVINT4 first level: amax_tensor / (max(blockScale) * max element),
 /// in FP32. An all-zero tensor gets 1.

@@ -8,6 +8,7 @@
 #include "qopt/Conversion/Passes.h"
 
 #include "qopt/Conversion/Codecs/ScalarCodecs.h"
+#include "qopt/Conversion/Codecs/ScaleCodecs.h"
 #include "qopt/Dialect/QOpt/IR/FormatBridge.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Format/Quantizer.h"
@@ -61,20 +62,6 @@ AffineMap scaleMap(ArrayRef<int64_t> shape, ArrayRef<int64_t> grid, MLIRContext 
   return AffineMap::get(shape.size(), 0, e, ctx);
 }
 
-/// f32 value of a scale-tensor element (builtin f32/f16/bf16 extend natively;
-/// 8-bit minifloats are decoded by the generated codec from their bits).
-Value decodeScale(OpBuilder &b, Location loc, Value s, const fmt::FloatFormat &format) {
-  Type t = s.getType();
-  if (t.isF32())
-    return s;
-  if (t.isF16() || t.isBF16())
-    return arith::ExtFOp::create(b, loc, b.getF32Type(), s);
-  Value bits = s;
-  if (isa<FloatType>(t))
-    bits = arith::BitcastOp::create(b, loc, b.getIntegerType(t.getIntOrFloatBitWidth()), s);
-  return emitDecode(b, loc, bits, fmt::ElementFormat(format));
-}
-
 /// Integer value of a (signless) zero-point element as f32 (exact for <= 16
 /// bits); `zpType` says whether its bits are unsigned.
 Value zeroPointAsFloat(OpBuilder &b, Location loc, Value z, Type zpType) {
@@ -102,12 +89,6 @@ Value roundAs(OpBuilder &b, Location loc, Value v, fmt::Rounding r) {
   case fmt::Rounding::Down: return math::FloorOp::create(b, loc, v);
   }
   return v;
-}
-
-Value toF32(OpBuilder &b, Location loc, Value v) {
-  if (v.getType().isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
 }
 
 /// codes(quantize(x, scales, zero_points)) with explicit scales: ONNX
@@ -149,11 +130,12 @@ struct LowerExplicitQuantizeCodes : OpRewritePattern<CodesOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{resultType}, ins, ValueRange{init}, maps, iters,
         [&](OpBuilder &b, Location l, ValueRange a) {
-          Value s = decodeScale(b, l, a[1], tf.getScale());
-          Value v = arith::DivFOp::create(b, l, toF32(b, l, a[0]), s);
-          // ONNX divides in the scale's precision: an f32 quotient rounded
-          // once to f16/bf16 is exactly the f16/bf16 division (24 >= 2p+2).
-          Type st = a[1].getType();
+          Value s = emitDecodeScale(b, l, a[1], tf.getScale());
+          Value v = arith::DivFOp::create(b, l, emitExtendToF32(b, l, a[0]), s);
+          // ONNX divides in the input's (= the scale's) precision: an f32
+          // quotient rounded once to f16/bf16 is exactly the f16/bf16
+          // division (24 >= 2p+2). An f32 input divides in f32.
+          Type st = a[0].getType();
           if (st.isF16() || st.isBF16())
             v = arith::ExtFOp::create(b, l, b.getF32Type(),
                                       arith::TruncFOp::create(b, l, st, v).getResult());
@@ -219,7 +201,7 @@ struct LowerDequantizeOfAssemble : OpRewritePattern<DequantizeOp> {
         rewriter, loc, TypeRange{resultType}, ins, ValueRange{init}, maps, iters,
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value q = emitDecode(b, l, a[0], element);
-          Value s = decodeScale(b, l, a[1], tf.getScale());
+          Value s = emitDecodeScale(b, l, a[1], tf.getScale());
           size_t next = 2;
           if (hasZp)
             q = arith::SubFOp::create(b, l, q, zeroPointAsFloat(b, l, a[next++], zpType));
@@ -228,7 +210,7 @@ struct LowerDequantizeOfAssemble : OpRewritePattern<DequantizeOp> {
                                       arith::ConstantOp::create(b, l, b.getF32FloatAttr(unit)));
           Value v = arith::MulFOp::create(b, l, q, s);
           if (hasTs)
-            v = arith::MulFOp::create(b, l, v, toF32(b, l, a[next++]));
+            v = arith::MulFOp::create(b, l, v, emitExtendToF32(b, l, a[next++]));
           Type rt = resultType.getElementType();
           if (rt != v.getType())
             v = arith::TruncFOp::create(b, l, rt, v);
@@ -301,84 +283,6 @@ struct ForwardExplicitZeroPoints : OpRewritePattern<ZeroPointsOp> {
   }
 };
 
-/// Full reduction of a static tensor to a scalar with `combine`.
-Value reduceAll(OpBuilder &b, Location loc, Value input, double init,
-                function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
-  auto t = cast<RankedTensorType>(input.getType());
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = t.getRank();
-  Value initV = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(init)));
-  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type());
-  Value filled = linalg::FillOp::create(b, loc, initV, empty).getResult(0);
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::reduction);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{filled.getType()}, ValueRange{input}, ValueRange{filled},
-      SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx),
-                             AffineMap::get(rank, 0, {}, ctx)},
-      iters, [&](OpBuilder &nb, Location l, ValueRange a) {
-        linalg::YieldOp::create(nb, l, combine(nb, l, a[1], toF32(nb, l, a[0])));
-      });
-  return tensor::ExtractOp::create(b, loc, generic.getResult(0), ValueRange{});
-}
-
-/// Per-tensor affine quantization with computed scales (ONNX
-/// DynamicQuantizeLinear): the rule of lib/Format affineParams in IR, then an
-/// explicit-scale quantize.
-struct MaterializeAffinePerTensor : OpRewritePattern<QuantizeOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
-    if (op.getScales())
-      return failure();
-    FormatType format = formatOf(op);
-    fmt::TensorFormat tf = format.getTensorFormat();
-    if (tf.getScaleRule() != fmt::ScaleRule::Affine ||
-        tf.getGranularity().kind != fmt::Granularity::Kind::Tensor || !tf.getScale().hasInf() ||
-        tf.getScale().getBitWidth() != 32)
-      return rewriter.notifyMatchFailure(op, "not per-tensor affine with an f32 scale");
-    Location loc = op.getLoc();
-    OpBuilder &b = rewriter;
-    const fmt::IntFormat &elem = tf.getElement().getInt();
-    const fmt::IntFormat &zpf = *tf.getZeroPoint();
-    Value x = op.getInput();
-    Value mn = reduceAll(b, loc, x, INFINITY, [](OpBuilder &nb, Location l, Value acc, Value v) {
-      return arith::MinNumFOp::create(nb, l, acc, v).getResult(); // NaN skipped
-    });
-    Value mx = reduceAll(b, loc, x, -INFINITY, [](OpBuilder &nb, Location l, Value acc, Value v) {
-      return arith::MaxNumFOp::create(nb, l, acc, v).getResult();
-    });
-    auto f32c = [&](double v) -> Value {
-      return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
-    };
-    Value zero = f32c(0.0);
-    Value lo = arith::MinimumFOp::create(b, loc, mn, zero);
-    Value hi = arith::MaximumFOp::create(b, loc, mx, zero);
-    Value s = arith::DivFOp::create(b, loc, arith::SubFOp::create(b, loc, hi, lo),
-                                    f32c(double(elem.getMax() - elem.getMin())));
-    // Degenerate range (0, or not finite): scale 1 (lib/Format affineParams).
-    Value absS = math::AbsFOp::create(b, loc, s);
-    Value ok = arith::AndIOp::create(
-        b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, s, zero),
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, absS, f32c(INFINITY)));
-    s = arith::SelectOp::create(b, loc, ok, s, f32c(1.0));
-    Value zp = arith::SubFOp::create(b, loc, f32c(double(elem.getMin())),
-                                     arith::DivFOp::create(b, loc, lo, s));
-    Value zpCode = emitEncode(b, loc, zp, fmt::ElementFormat(zpf), fmt::Rounding::NearestEven,
-                              fmt::Overflow::Saturate, std::make_pair(elem.getMin(), elem.getMax()));
-    auto qType = cast<RankedTensorType>(op.getType());
-    RankedTensorType scalesType = getScalesType(qType), zpType = getZeroPointsType(qType);
-    Value scales = tensor::FromElementsOp::create(b, loc, scalesType, ValueRange{s});
-    Type zpStorage = b.getIntegerType(zpType.getElementType().getIntOrFloatBitWidth());
-    zpCode = arith::TruncIOp::create(b, loc, zpStorage, zpCode);
-    Value zps = tensor::FromElementsOp::create(
-        b, loc, RankedTensorType::get(zpType.getShape(), zpStorage), ValueRange{zpCode});
-    if (zpStorage != zpType.getElementType())
-      zps = tensor::BitcastOp::create(b, loc, zpType, zps);
-    rewriter.replaceOpWithNewOp<QuantizeOp>(op, qType, x, scales, zps, Value(), op.getRounding(),
-                                            op.getScaleMode(), op.getSaturate());
-    return success();
-  }
-};
-
 /// qopt.matmul -> dequantize the quantized operands, then one linalg.generic
 /// with loops (batch..., m, k, n) (innermost N walks rows of B and C).
 struct LowerMatmul : OpRewritePattern<MatmulOp> {
@@ -422,7 +326,7 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
         SmallVector<AffineMap>{AffineMap::get(nd, 0, le, ctx), AffineMap::get(nd, 0, re, ctx),
                                AffineMap::get(nd, 0, oe, ctx)},
         iters, [&](OpBuilder &b, Location l, ValueRange a) {
-          Value p = arith::MulFOp::create(b, l, toF32(b, l, a[0]), toF32(b, l, a[1]));
+          Value p = arith::MulFOp::create(b, l, emitExtendToF32(b, l, a[0]), emitExtendToF32(b, l, a[1]));
           linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, a[2], p).getResult());
         });
     Value r = generic.getResult(0);
@@ -487,7 +391,7 @@ struct ConvertQOptToLinalgPass
     patterns.add<LowerExplicitQuantizeCodes, LowerDequantizeOfAssemble, SplitDequantizeOfQuantize,
                  ForwardAssembledPart<CodesOp>, ForwardAssembledPart<ScalesOp>,
                  ForwardAssembledPart<ZeroPointsOp>, ForwardAssembledPart<TensorScaleOp>,
-                 ForwardExplicitScales, ForwardExplicitZeroPoints, MaterializeAffinePerTensor,
+                 ForwardExplicitScales, ForwardExplicitZeroPoints,
                  FoldSignednessBitcasts, LowerMatmul>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
@@ -511,7 +415,7 @@ struct ConvertQOptToLinalgPass
           op->emitOpError() << "cannot be lowered: " << reason;
         else if (auto q = dyn_cast<QuantizeOp>(op); q && !q.getScales())
           op->emitOpError() << "with computed scales for format " << q.getType()
-                            << " is not lowered on x86 yet (the quantization path lowers it)";
+                            << " is not lowered: run qopt-materialize-scales first";
         else if (auto q = dyn_cast<QuantizeOp>(op); q && q.getTensorScale())
           op->emitOpError() << "with explicit two-level scales is not lowered on x86 yet";
         else

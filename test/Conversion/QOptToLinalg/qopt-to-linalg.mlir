@@ -1,4 +1,4 @@
-// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --mlir-print-local-scope | FileCheck %s
+// RUN: qopt-opt %s -split-input-file --qopt-materialize-scales --convert-qopt-to-linalg --mlir-print-local-scope | FileCheck %s
 
 // DequantizeLinear: dequantize(assemble(codes, per-channel scales, zero points))
 // becomes one linalg.generic: (decode(code) - zp) * scale, zero points taken
@@ -38,9 +38,9 @@ func.func @quantize_explicit(%x: tensor<2x8xf32>, %s: tensor<2x2xf32>) -> tensor
 // DynamicQuantizeLinear: per-tensor affine scales are materialised from the
 // tensor's min and max (NaN-skipping), then quantized explicitly.
 // CHECK-LABEL: func.func @dynamic_affine
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [1, 3, 1, 4]
 // CHECK: arith.minnumf
 // CHECK: arith.maxnumf
-// CHECK: tensor.from_elements
 // CHECK: linalg.generic
 // CHECK-NOT: qopt.
 !dyn = !qopt.format<ui8, scale = f32, zero_point = ui8>

@@ -47,4 +47,39 @@ def QuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def MaterializeScalesPass : Pass<"qopt-materialize-scales"> {
+  let summary = "Make every computed scale of qopt.quantize explicit IR";
+  let description = [{
+    Rewrites each `qopt.quantize` whose scales the format computes and whose
+    input is not a constant (constants fold through lib/Format instead) into
+    linalg/arith IR, one emitter per lib/Format rule:
+
+    - block statistics: the input is viewed as [grid, block, grid, block, ...]
+      with `tensor.expand_shape` and reduced per block (amax with NaN
+      propagation; min/max skipping NaN for affine formats);
+    - OCP MX: the E8M0 code from amax under `scale_mode` (FLOOR, CEIL, EVEN,
+      RCEIL), elements divided by the power-of-two scale (MXINT: fixed point
+      1.(bits-2));
+    - NVFP4/NVINT4 two-level: FP32 tensor scale amax / (448 x 6), E4M3 block
+      scales clamped to the scale range, elements clamped to the element range;
+    - absmax: amax / max element in the scale format (zero blocks get the
+      smallest positive scale);
+    - affine: (max - min) / (qmax - qmin) over a range widened to 0, zero
+      point round(qmin - min / scale), then an explicit-scale quantize.
+
+    Symmetric results become `qopt.assemble codes(..) scales(..)
+    [tensor_scale(..)]`; affine results a `qopt.quantize` with explicit
+    scales and zero points. Formats without generated codecs are an error.
+    ```mlir
+    %q = qopt.quantize %x : tensor<4x64xf32> to tensor<4x64x!qopt.mxfp4>
+    // becomes: amax per 1x32 block, E8M0 codes, encoded elements, and
+    %q = qopt.assemble codes(%c : tensor<4x64xi4>) scales(%s : tensor<4x2xf8E8M0FNU>)
+        -> tensor<4x64x!qopt.mxfp4>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD
