@@ -56,9 +56,10 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
 } // namespace
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
-  if (options.scheme != "none" || !options.report.empty()) {
+  if (options.scheme != "none" || !options.report.empty() || !options.layerSchemes.empty()) {
     QuantizePassOptions quantize;
     quantize.scheme = options.scheme;
+    quantize.layerSchemes.assign(options.layerSchemes.begin(), options.layerSchemes.end());
     quantize.exclude.assign(options.exclude.begin(), options.exclude.end());
     quantize.report = options.report;
     pm.addPass(createQuantizePass(quantize));

@@ -1,7 +1,8 @@
 # test/python/test_quantize_schemes.py - weight-only schemes vs an independent NumPy emulation.
-"""qopt-compile --scheme=<w*a16 scheme> on MLPs with outlier channels: the compiled
-output equals x @ fake_quant(W) + b computed here in NumPy/ml_dtypes, written
-independently of lib/Format (max relative error <= 1e-4)."""
+"""qopt-compile --scheme=<scheme> on MLPs with outlier channels: the compiled output
+equals fake_quant_A(x) @ fake_quant_W(W) + b computed here in NumPy/ml_dtypes, written
+independently of lib/Format (max relative error <= 1e-4). Activations are quantized at
+run time inside the library (per row for int8/fp8, per K block for MX/NV)."""
 import json
 
 import ml_dtypes
@@ -33,6 +34,14 @@ def int_sym(w, qmax, block=None):
     s = (np.abs(wb).max(axis=1, keepdims=True) / F32(qmax)).astype(F32)
     s[s == 0] = np.finfo(F32).tiny
     return (np.clip(np.rint(wb / s), -qmax, qmax) * s).reshape(w.shape)
+
+
+def fp8_columns(w):
+    """FP8 E4M3 with one FP32 scale per column (amax/448)."""
+    s = (np.abs(w).max(axis=0, keepdims=True) / F32(448)).astype(F32)
+    s[s == 0] = np.finfo(F32).tiny
+    q = np.clip(w / s, -448, 448).astype(ml_dtypes.float8_e4m3fn).astype(F32)
+    return q * s
 
 
 def fp8_tensor(w):
@@ -92,8 +101,26 @@ EMULATE = {
 }
 
 
-def emulate(model, x, fq):
-    """x @ fq(W) + b ... for the models.mlp_model graph, evaluated node by node."""
+# Activation quantizers act on x [M, K]; the weight emulations above block along axis 0,
+# so they are applied to x.T (K x M): per-column there is per-row (token) here.
+def on_rows(fq):
+    return lambda x: fq(np.ascontiguousarray(x.T.astype(F32))).T
+
+
+ACT_EMULATE = {
+    "w8a8-int8": (EMULATE["w8a16-int8"], on_rows(lambda a: int_sym(a, 127))),
+    "w8a8-fp8": (EMULATE["w8a16-fp8"], on_rows(fp8_columns)),
+    "w4a8-mxfp4-fp8": (EMULATE["w4a16-mxfp4"], on_rows(fp8_columns)),
+    "w8a8-mxfp8": (EMULATE["w8a16-mxfp8"], on_rows(EMULATE["w8a16-mxfp8"])),
+    "w8a8-mxint8": (EMULATE["w8a16-mxint8"], on_rows(EMULATE["w8a16-mxint8"])),
+    "w4a4-mxfp4": (EMULATE["w4a16-mxfp4"], on_rows(EMULATE["w4a16-mxfp4"])),
+    "w4a4-nvfp4": (EMULATE["w4a16-nvfp4"], on_rows(EMULATE["w4a16-nvfp4"])),
+}
+ALL_SCHEMES = {**{k: (v, None) for k, v in EMULATE.items()}, **ACT_EMULATE}
+
+
+def emulate(model, x, fq, fa=None):
+    """fa(x) @ fq(W) + b ... for the models.mlp_model graph, evaluated node by node."""
     from onnx import numpy_helper
     env = {"x": x}
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
@@ -101,7 +128,10 @@ def emulate(model, x, fq):
         a = [env.get(i, inits.get(i)) for i in n.input]
         if n.op_type == "MatMul":
             w = a[1]
-            out = a[0].astype(np.float64) @ fq(w).astype(np.float64)
+            lhs = a[0].astype(F32)
+            if fa is not None:
+                lhs = fa(lhs)
+            out = lhs.astype(np.float64) @ fq(w).astype(np.float64)
         elif n.op_type == "Add":
             out = a[0] + a[1]
         elif n.op_type == "Gelu":
@@ -114,7 +144,7 @@ def emulate(model, x, fq):
     return env[model.graph.output[0].name]
 
 
-@pytest.mark.parametrize("scheme", sorted(EMULATE))
+@pytest.mark.parametrize("scheme", sorted(ALL_SCHEMES))
 def test_scheme_matches_numpy_emulation(scheme, tmp_path):
     model = models.mlp_model(seed=5, m=8, d=128, hidden=256)
     path = tmp_path / "mlp.onnx"
@@ -127,7 +157,7 @@ def test_scheme_matches_numpy_emulation(scheme, tmp_path):
     r = tools.run(lib, {"x": tmp_path / "x.npy"}, tmp_path / "out")
     assert r.returncode == 0, r.stderr
     got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy").astype(np.float64)
-    want = emulate(model, x, EMULATE[scheme])
+    want = emulate(model, x, *ALL_SCHEMES[scheme])
     rel = np.abs(got - want).max() / np.abs(want).max()
     assert rel <= 1e-4, f"{scheme}: max rel error {rel}"
     # The float model differs (that is the quantization error), and the report says by how much.
@@ -145,7 +175,7 @@ def test_tail_block_is_zero_padded(tmp_path):
     onnx.save(model, tmp_path / "m.onnx")
     c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", "--scheme=w4a16-mxfp4", "--report")
     assert c.returncode == 0, c.stderr
-    assert "(K padded)" in c.stdout
+    assert "K pad 80->96" in c.stdout
     x = np.random.default_rng(1).standard_normal((4, 80)).astype(F32)
     np.save(tmp_path / "x.npy", x)
     r = tools.run(tmp_path / "m.so", {"x": tmp_path / "x.npy"}, tmp_path / "out")
@@ -170,13 +200,61 @@ def test_exclude_and_bad_schemes(tmp_path):
                             f"--exclude={names[0]}", "--report")
     assert c.returncode == 0, c.stderr
     assert names[1] in c.stdout and names[0] not in c.stdout
-    for bad, msg in (("w8a8-int8", "quantizes activations"), ("w3a16-foo", "unknown scheme")):
+    for bad, msg in (("w3a16-foo", "unknown scheme"), ("w=notaformat", "weight format"),
+                     ("w=mxfp4;rounding=sideways", "rounding 'sideways'")):
         c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "bad.so", f"--scheme={bad}")
         assert c.returncode != 0 and msg in c.stderr, c.stderr
         assert not (tmp_path / "bad.so").exists()
 
 
-@pytest.mark.parametrize("scheme", sorted(EMULATE))
+def test_activation_tail_block_is_zero_padded(tmp_path):
+    """w4a4-mxfp4 with K = 80: weight and activation are both zero-padded to 96."""
+    model = models.mlp_model(seed=6, m=4, d=80, hidden=96)
+    onnx.save(model, tmp_path / "m.onnx")
+    c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", "--scheme=w4a4-mxfp4")
+    assert c.returncode == 0, c.stderr
+    x = np.random.default_rng(1).standard_normal((4, 80)).astype(F32)
+    np.save(tmp_path / "x.npy", x)
+    r = tools.run(tmp_path / "m.so", {"x": tmp_path / "x.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+
+    def pad(a, axis):
+        k = a.shape[axis]
+        widths = [(0, 0), (0, 0)]
+        widths[axis] = (0, (k + 31) // 32 * 32 - k)
+        return np.pad(a, widths), k
+    def fq(w):
+        wp, k = pad(w, 0)
+        return EMULATE["w4a16-mxfp4"](wp)[:k]
+    def fa(a):
+        ap, k = pad(a, 1)
+        return ACT_EMULATE["w4a4-mxfp4"][1](ap)[:, :k]
+    got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy")
+    want = emulate(model, x, fq, fa)
+    assert np.abs(got - want).max() / np.abs(want).max() <= 1e-4
+
+
+def test_general_form_and_layer_schemes(tmp_path):
+    """w=FMT;a=FMT;rounding;scale_mode and per-layer overrides reach the right layers."""
+    model = models.mlp_model(seed=8, m=4, d=64, hidden=64)
+    onnx.save(model, tmp_path / "m.onnx")
+    names = [n.name for n in model.graph.node if n.op_type == "MatMul"]
+    c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so",
+                            "--scheme=w=mxfp8_e4m3;a=mxint8;scale_mode=rceil",
+                            f"--layer-scheme={names[1]}=w4a16-nf4", f"--report={tmp_path}/r.json")
+    assert c.returncode == 0, c.stderr
+    layers = {l["layer"]: l for l in json.loads((tmp_path / "r.json").read_text())["layers"]}
+    assert layers[names[0]]["format"] == "mxfp8_e4m3"
+    assert layers[names[0]]["activation_format"] == "mxint8"
+    assert layers[names[1]]["format"] == "nf4"
+    assert layers[names[1]]["activation_format"] == "float"
+    x = np.random.default_rng(2).standard_normal((4, 64)).astype(F32)
+    np.save(tmp_path / "x.npy", x)
+    r = tools.run(tmp_path / "m.so", {"x": tmp_path / "x.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("scheme", sorted(ALL_SCHEMES))
 def test_mnist_keeps_its_digits(scheme, tmp_path):
     from conftest import TESTDATA
     mnist = TESTDATA / "github/kraiskil-onnx2c-ea045cc/mnist-8"

@@ -77,10 +77,18 @@ static cl::opt<std::string> &stopAfterOption() {
 }
 static cl::opt<std::string> scheme(
     "scheme",
-    cl::desc("Weight quantization scheme: none (default), w8a16-int8, w4a16-int4-g128, "
+    cl::desc("Quantization scheme: none (default); weight-only w8a16-int8, w4a16-int4-g128, "
              "w4a16-int4-g32, w8a16-fp8, w4a16-mxfp4, w6a16-mxfp6, w8a16-mxfp8, w8a16-mxint8, "
-             "w4a16-nvfp4, w4a16-nf4, or w:<format> (any preset or lib/Format spec)"),
-    cl::init("none"), cl::cat(category));
+             "w4a16-nvfp4, w4a16-nf4; with run-time activation quantization w8a8-int8, "
+             "w8a8-fp8, w4a8-mxfp4-fp8, w8a8-mxfp8, w8a8-mxint8, w4a4-mxfp4, w4a4-nvfp4; or "
+             "'w=FMT[;a=FMT][;rounding=rne|away|zero|up|down][;scale_mode=floor|ceil|even|rceil]' "
+             "with FMT a preset (mxfp4, int4_g64, ...) or lib/Format spec"),
+    cl::init("none"), cl::value_desc("SCHEME"), cl::cat(category));
+static cl::list<std::string> layerSchemes(
+    "layer-scheme",
+    cl::desc("Use SCHEME for layers whose ONNX node name matches GLOB (repeatable, first "
+             "match wins)"),
+    cl::value_desc("GLOB=SCHEME"), cl::cat(category));
 static cl::list<std::string> excludes("exclude",
                                       cl::desc("Keep layers whose ONNX node name matches this "
                                                "glob in float (repeatable)"),
@@ -267,12 +275,20 @@ int main(int argc, char **argv) {
   pipelineOptions.scheme = scheme;
   for (const std::string &e : excludes)
     pipelineOptions.exclude.push_back(e);
+  for (const std::string &l : layerSchemes) {
+    auto [glob, spec] = llvm::StringRef(l).split('=');
+    std::string err;
+    if (spec.empty() || glob.empty())
+      return fail("--layer-scheme=" + l + ": expected GLOB=SCHEME");
+    if (!mlir::qopt::parseQuantScheme(spec, err))
+      return fail("--layer-scheme=" + l + ": " + err);
+    pipelineOptions.layerSchemes.push_back(l);
+  }
   if (reportPath.getNumOccurrences())
     pipelineOptions.report = reportPath.empty() ? std::string("-") : std::string(reportPath);
   {
     std::string err;
-    mlir::qopt::getSchemeWeightFormat(scheme, err);
-    if (!err.empty())
+    if (!mlir::qopt::parseQuantScheme(scheme, err))
       return fail("--scheme: " + err);
   }
   mlir::qopt::buildX86Pipeline(pm, pipelineOptions);

@@ -17,9 +17,12 @@ namespace mlir::qopt {
 struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
   PassOptions::Option<std::string> scheme{
       *this, "scheme",
-      llvm::cl::desc("Weight quantization scheme (qopt-quantize): none, w8a16-int8, "
-                     "w4a16-mxfp4, ..., or w:<format>"),
+      llvm::cl::desc("Quantization scheme (qopt-quantize): none, w8a16-int8, w4a16-mxfp4, "
+                     "w4a4-nvfp4, ..., or w=FMT;a=FMT;rounding=..;scale_mode=.."),
       llvm::cl::init("none")};
+  PassOptions::ListOption<std::string> layerSchemes{
+      *this, "layer-scheme",
+      llvm::cl::desc("Per-layer scheme overrides GLOB=SCHEME (ONNX node-name glob)")};
   PassOptions::ListOption<std::string> exclude{
       *this, "exclude", llvm::cl::desc("ONNX node-name globs of layers kept in float")};
   PassOptions::Option<std::string> report{

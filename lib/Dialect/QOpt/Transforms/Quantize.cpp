@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/GlobPattern.h"
@@ -21,6 +22,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <numeric>
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QUANTIZEPASS
@@ -31,54 +33,134 @@ using namespace mlir;
 using namespace mlir::qopt;
 namespace fmt = ::qopt::format;
 
-std::optional<fmt::TensorFormat> mlir::qopt::getSchemeWeightFormat(llvm::StringRef scheme,
-                                                                   std::string &error) {
-  error.clear();
-  static const std::pair<const char *, const char *> schemes[] = {
-      {"w8a16-int8", "element=i8,scale=f32,channel=1"},
-      {"w4a16-int4-g128", "element=i4,scale=f32,block=128,axis=0"},
-      {"w4a16-int4-g32", "element=i4,scale=f32,block=32,axis=0"},
-      {"w8a16-fp8", "element=f8E4M3FN,scale=f32"},
-      {"w4a16-mxfp4", "element=f4E2M1FN,scale=f8E8M0FNU,block=32,axis=0"},
-      {"w6a16-mxfp6", "element=f6E2M3FN,scale=f8E8M0FNU,block=32,axis=0"},
-      {"w8a16-mxfp8", "element=f8E4M3FN,scale=f8E8M0FNU,block=32,axis=0"},
-      {"w8a16-mxint8", "element=i8,scale=f8E8M0FNU,block=32,axis=0"},
-      {"w4a16-nvfp4", "element=f4E2M1FN,scale=f8E4M3FN,block=16,axis=0,tensor_scale=f32"},
-      {"w4a16-nf4", "element=nf4,scale=f32,block=64,axis=0"},
-  };
-  if (scheme == "none")
+namespace {
+
+struct NamedScheme {
+  const char *name, *weight, *activation;
+};
+
+// Weights are K x N (blocks along K = axis 0, per-channel scales on N = axis
+// 1); activations M x K (blocks along K = axis 1, per-row scales on axis 0).
+const NamedScheme kSchemes[] = {
+    {"w8a16-int8", "element=i8,scale=f32,channel=1", nullptr},
+    {"w4a16-int4-g128", "element=i4,scale=f32,block=128,axis=0", nullptr},
+    {"w4a16-int4-g32", "element=i4,scale=f32,block=32,axis=0", nullptr},
+    {"w8a16-fp8", "element=f8E4M3FN,scale=f32", nullptr},
+    {"w4a16-mxfp4", "element=f4E2M1FN,scale=f8E8M0FNU,block=32,axis=0", nullptr},
+    {"w6a16-mxfp6", "element=f6E2M3FN,scale=f8E8M0FNU,block=32,axis=0", nullptr},
+    {"w8a16-mxfp8", "element=f8E4M3FN,scale=f8E8M0FNU,block=32,axis=0", nullptr},
+    {"w8a16-mxint8", "element=i8,scale=f8E8M0FNU,block=32,axis=0", nullptr},
+    {"w4a16-nvfp4", "element=f4E2M1FN,scale=f8E4M3FN,block=16,axis=0,tensor_scale=f32", nullptr},
+    {"w4a16-nf4", "element=nf4,scale=f32,block=64,axis=0", nullptr},
+    {"w8a8-int8", "element=i8,scale=f32,channel=1", "element=i8,scale=f32,channel=0"},
+    {"w8a8-fp8", "element=f8E4M3FN,scale=f32", "element=f8E4M3FN,scale=f32,channel=0"},
+    {"w4a8-mxfp4-fp8", "element=f4E2M1FN,scale=f8E8M0FNU,block=32,axis=0",
+     "element=f8E4M3FN,scale=f32,channel=0"},
+    {"w8a8-mxfp8", "element=f8E4M3FN,scale=f8E8M0FNU,block=32,axis=0",
+     "element=f8E4M3FN,scale=f8E8M0FNU,block=32,axis=1"},
+    {"w8a8-mxint8", "element=i8,scale=f8E8M0FNU,block=32,axis=0",
+     "element=i8,scale=f8E8M0FNU,block=32,axis=1"},
+    {"w4a4-mxfp4", "element=f4E2M1FN,scale=f8E8M0FNU,block=32,axis=0",
+     "element=f4E2M1FN,scale=f8E8M0FNU,block=32,axis=1"},
+    {"w4a4-nvfp4", "element=f4E2M1FN,scale=f8E4M3FN,block=16,axis=0,tensor_scale=f32",
+     "element=f4E2M1FN,scale=f8E4M3FN,block=16,axis=1,tensor_scale=f32"},
+};
+
+/// A user-written operand format: blocks given along the last axis (as the
+/// presets do) are taken along K, which is axis `kAxis` of the operand.
+std::optional<fmt::TensorFormat> parseOperandFormat(llvm::StringRef spec, int64_t kAxis,
+                                                    std::string &error) {
+  auto f = fmt::TensorFormat::parse(spec, error);
+  if (!f)
     return std::nullopt;
-  for (const auto &[name, spec] : schemes)
-    if (scheme == name)
-      return fmt::TensorFormat::parse(spec, error);
-  static const char *activationSchemes[] = {"w8a8-int8", "w8a8-fp8", "w4a8-mxfp4-fp8",
-                                            "w8a8-mxfp8", "w8a8-mxint8", "w4a4-mxfp4",
-                                            "w4a4-nvfp4"};
-  for (const char *name : activationSchemes)
-    if (scheme == name) {
-      error = "scheme '" + scheme.str() +
-              "' quantizes activations, which is not implemented yet (weight-only schemes: "
-              "w*a16-*)";
+  fmt::Granularity g = f->getGranularity();
+  if (g.kind == fmt::Granularity::Kind::Block && g.axes.size() == 1 && g.axes[0] == -1)
+    g.axes[0] = kAxis;
+  return fmt::TensorFormat(f->getElement(), f->getScale(), g, f->getTensorScale(),
+                           f->getZeroPoint());
+}
+
+} // namespace
+
+std::vector<std::string> mlir::qopt::getQuantSchemeNames() {
+  std::vector<std::string> names = {"none"};
+  for (const NamedScheme &s : kSchemes)
+    names.push_back(s.name);
+  return names;
+}
+
+std::optional<QuantScheme> mlir::qopt::parseQuantScheme(llvm::StringRef scheme,
+                                                        std::string &error) {
+  error.clear();
+  QuantScheme result;
+  if (scheme == "none")
+    return result;
+  for (const NamedScheme &s : kSchemes) {
+    if (scheme != s.name)
+      continue;
+    result.weight = fmt::TensorFormat::parse(s.weight, error);
+    if (s.activation)
+      result.activation = fmt::TensorFormat::parse(s.activation, error);
+    return result;
+  }
+  if (!scheme.starts_with("w=") && !scheme.starts_with("w:")) {
+    error = "unknown scheme '" + scheme.str() + "' (named schemes: " +
+            llvm::join(getQuantSchemeNames(), ", ") +
+            "; or the general form w=FORMAT[;a=FORMAT][;rounding=rne|away|zero|up|down]"
+            "[;scale_mode=floor|ceil|even|rceil])";
+    return std::nullopt;
+  }
+  llvm::SmallVector<llvm::StringRef> parts;
+  scheme.split(parts, ';');
+  for (llvm::StringRef part : parts) {
+    part = part.trim();
+    if (part.consume_front("w=") || part.consume_front("w:")) {
+      if (!(result.weight = parseOperandFormat(part, 0, error))) {
+        error = "weight format '" + part.str() + "': " + error;
+        return std::nullopt;
+      }
+    } else if (part.consume_front("a=")) {
+      if (!(result.activation = parseOperandFormat(part, 1, error))) {
+        error = "activation format '" + part.str() + "': " + error;
+        return std::nullopt;
+      }
+    } else if (part.consume_front("rounding=")) {
+      static const std::pair<const char *, fmt::Rounding> names[] = {
+          {"rne", fmt::Rounding::NearestEven}, {"away", fmt::Rounding::NearestAway},
+          {"zero", fmt::Rounding::TowardZero}, {"up", fmt::Rounding::Up},
+          {"down", fmt::Rounding::Down}};
+      auto it = llvm::find_if(names, [&](const auto &n) { return part == n.first; });
+      if (it == std::end(names)) {
+        error = "rounding '" + part.str() + "' is not one of rne, away, zero, up, down";
+        return std::nullopt;
+      }
+      result.rounding = it->second;
+    } else if (part.consume_front("scale_mode=")) {
+      static const std::pair<const char *, fmt::ScaleMode> names[] = {
+          {"floor", fmt::ScaleMode::Floor}, {"ceil", fmt::ScaleMode::Ceil},
+          {"even", fmt::ScaleMode::Even}, {"rceil", fmt::ScaleMode::RCeil}};
+      auto it = llvm::find_if(names, [&](const auto &n) { return part == n.first; });
+      if (it == std::end(names)) {
+        error = "scale_mode '" + part.str() + "' is not one of floor, ceil, even, rceil";
+        return std::nullopt;
+      }
+      result.scaleMode = it->second;
+    } else {
+      error = "scheme part '" + part.str() +
+              "' is not w=FORMAT, a=FORMAT, rounding=... or scale_mode=...";
       return std::nullopt;
     }
-  if (scheme.consume_front("w:")) {
-    auto f = fmt::TensorFormat::parse(scheme, error);
-    if (!f)
-      return std::nullopt;
-    // Presets block the last axis; for a K x N weight that is K (axis 0).
-    fmt::Granularity g = f->getGranularity();
-    if (g.kind == fmt::Granularity::Kind::Block && g.axes.size() == 1 && g.axes[0] == -1)
-      g.axes[0] = 0;
-    return fmt::TensorFormat(f->getElement(), f->getScale(), g, f->getTensorScale(),
-                             f->getZeroPoint());
   }
-  error = "unknown scheme '" + scheme.str() + "'";
-  return std::nullopt;
+  if (!result.weight) {
+    error = "the general form needs a weight format (w=FORMAT)";
+    return std::nullopt;
+  }
+  return result;
 }
 
 namespace {
 
-/// The format for a weight stored transposed (N x K): K is axis 1.
+/// The format for a weight stored transposed (N x K or O x K): K is axis 1.
 fmt::TensorFormat transposed(const fmt::TensorFormat &f) {
   fmt::Granularity g = f.getGranularity();
   for (int64_t &a : g.axes)
@@ -86,34 +168,73 @@ fmt::TensorFormat transposed(const fmt::TensorFormat &f) {
   return fmt::TensorFormat(f.getElement(), f.getScale(), g, f.getTensorScale(), f.getZeroPoint());
 }
 
-/// The block size along axis `k` (1 when not blocked along it).
+/// The block size along axis `k` of a 2-D operand (1 when not blocked along it).
 int64_t blockAlong(const fmt::TensorFormat &f, int64_t k) {
   const fmt::Granularity &g = f.getGranularity();
+  if (g.kind != fmt::Granularity::Kind::Block)
+    return 1;
   for (size_t i = 0; i < g.axes.size(); ++i)
     if (g.axes[i] == k || g.axes[i] == k - 2)
       return g.sizes[i];
   return 1;
 }
 
+/// A preset's name when `f` is that preset with its block taken along K.
+std::string formatName(const fmt::TensorFormat &f) {
+  if (auto p = f.getPresetName())
+    return *p;
+  fmt::Granularity last = f.getGranularity();
+  if (last.kind == fmt::Granularity::Kind::Block && last.axes.size() == 1) {
+    last.axes[0] = -1;
+    fmt::TensorFormat g(f.getElement(), f.getScale(), last, f.getTensorScale(), f.getZeroPoint());
+    if (auto p = g.getPresetName())
+      return *p;
+  }
+  std::string s = f.getElement().getName() + "/" + f.getScale().getName();
+  const fmt::Granularity &g = f.getGranularity();
+  if (g.kind == fmt::Granularity::Kind::Axis)
+    s += "/channel" + std::to_string(g.axes[0]);
+  else if (g.kind == fmt::Granularity::Kind::Block)
+    s += "/block" + std::to_string(g.sizes[0]) + "@" + std::to_string(g.axes[0]);
+  if (f.getTensorScale())
+    s += "+" + f.getTensorScale()->getName();
+  if (f.getZeroPoint())
+    s += "+zp";
+  return s;
+}
+
 struct LayerReport {
-  std::string name, format;
+  std::string name, op, format, activation;
   std::vector<int64_t> shape;
   double bitsPerWeight, sqnrDb, maxAbsError;
   int64_t k, paddedK;
 };
 
+Value blobConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                   const std::vector<float> &values, StringRef name) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()), values.size() * 4);
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseResourceElementsAttr::get(type, name,
+                                     HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 8)));
+}
+
 struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
   using QuantizePassBase::QuantizePassBase;
 
+  struct Override {
+    llvm::GlobPattern glob;
+    QuantScheme scheme;
+  };
+
   void runOnOperation() override {
     std::string error;
-    std::optional<fmt::TensorFormat> format = getSchemeWeightFormat(scheme, error);
-    if (!error.empty()) {
+    std::optional<QuantScheme> base = parseQuantScheme(scheme, error);
+    if (!base) {
       getOperation().emitError() << "qopt-quantize: " << error;
       return signalPassFailure();
     }
-    if (!format)
-      return; // none
     std::vector<llvm::GlobPattern> globs;
     for (const std::string &e : exclude) {
       auto g = llvm::GlobPattern::create(e);
@@ -123,14 +244,40 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
       }
       globs.push_back(std::move(*g));
     }
+    std::vector<Override> overrides;
+    for (const std::string &o : layerSchemes) {
+      auto [pattern, spec] = llvm::StringRef(o).split('=');
+      auto g = llvm::GlobPattern::create(pattern);
+      std::optional<QuantScheme> sch = parseQuantScheme(spec, error);
+      if (!g || spec.empty() || !sch) {
+        getOperation().emitError() << "qopt-quantize: bad layer scheme '" << o
+                                   << "' (expected GLOB=SCHEME)"
+                                   << (error.empty() ? "" : ": " + error);
+        return signalPassFailure();
+      }
+      overrides.push_back({std::move(*g), *sch});
+    }
     std::vector<LayerReport> layers;
-    SmallVector<MatmulOp> matmuls;
-    getOperation().walk([&](MatmulOp op) { matmuls.push_back(op); });
-    for (MatmulOp op : matmuls) {
+    SmallVector<Operation *> candidates;
+    getOperation().walk([&](Operation *op) {
+      if (isa<MatmulOp>(op) || op->hasAttr("qopt.conv_weight"))
+        candidates.push_back(op);
+    });
+    for (Operation *op : candidates) {
       std::string name = layerName(op);
       if (llvm::any_of(globs, [&](const llvm::GlobPattern &g) { return g.match(name); }))
         continue;
-      if (failed(quantizeWeight(op, *format, name, layers)))
+      const QuantScheme *s = &*base;
+      for (const Override &o : overrides)
+        if (o.glob.match(name)) {
+          s = &o.scheme;
+          break;
+        }
+      if (!s->weight)
+        continue; // none
+      LogicalResult r = isa<MatmulOp>(op) ? quantizeMatmul(cast<MatmulOp>(op), *s, name, layers)
+                                          : quantizeConv(cast<linalg::GenericOp>(op), *s, name, layers);
+      if (failed(r))
         return signalPassFailure();
     }
     if (!report.empty() && failed(writeReport(layers)))
@@ -146,12 +293,27 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     return s;
   }
 
-  /// Quantizes the constant weight of `op` (K x N, or a transpose of N x K).
-  LogicalResult quantizeWeight(MatmulOp op, const fmt::TensorFormat &format,
-                               const std::string &name, std::vector<LayerReport> &layers) {
+  QuantizeOp createQuantize(OpBuilder &b, Location loc, Value input, const fmt::TensorFormat &f,
+                            const QuantScheme &s) {
+    auto shape = cast<RankedTensorType>(input.getType()).getShape();
+    auto type = RankedTensorType::get(shape, FormatType::get(b.getContext(), f));
+    auto rounding = b.getAttr<RoundingAttr>(static_cast<Rounding>(s.rounding));
+    bool mx = f.getScaleRule() == fmt::ScaleRule::MX;
+    auto mode = b.getAttr<ScaleModeAttr>(static_cast<ScaleMode>(mx ? s.scaleMode
+                                                                    : fmt::ScaleMode::Floor));
+    return QuantizeOp::create(b, loc, type, input, Value(), Value(), Value(), rounding, mode,
+                              b.getBoolAttr(true));
+  }
+
+  /// Quantizes the constant weight of `op` (K x N, or a transpose of N x K)
+  /// and, when the scheme says so, its activation (M x K) at run time.
+  LogicalResult quantizeMatmul(MatmulOp op, const QuantScheme &s, const std::string &name,
+                               std::vector<LayerReport> &layers) {
     Value rhs = op.getRhs();
     auto rhsType = cast<RankedTensorType>(rhs.getType());
-    if (rhsType.getRank() != 2 || !rhsType.getElementType().isF32())
+    auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
+    if (rhsType.getRank() != 2 || lhsType.getRank() != 2 || !rhsType.getElementType().isF32() ||
+        !lhsType.getElementType().isF32())
       return success();
     bool transposedWeight = false;
     auto cst = rhs.getDefiningOp<arith::ConstantOp>();
@@ -168,62 +330,113 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     std::optional<std::vector<float>> data = getFloatValues(cst.getValue());
     if (!data)
       return success();
-    auto wType = cast<RankedTensorType>(cst.getType());
-    std::vector<int64_t> shape(wType.getShape().begin(), wType.getShape().end());
-    int64_t kAxis = transposedWeight ? 1 : 0;
-    fmt::TensorFormat f = transposedWeight ? transposed(format) : format;
-    int64_t k = shape[kAxis], block = blockAlong(f, kAxis);
+    int64_t k = rhsType.getDimSize(0), n = rhsType.getDimSize(1), m = lhsType.getDimSize(0);
+    const fmt::TensorFormat &wf = *s.weight;
+    int64_t block = std::lcm(blockAlong(wf, 0), s.activation ? blockAlong(*s.activation, 1) : 1);
     int64_t kp = (k + block - 1) / block * block;
-    // Zero-pad K to whole blocks (zeros leave every block's amax unchanged).
-    std::vector<int64_t> padded = shape;
-    padded[kAxis] = kp;
-    std::vector<float> values(size_t(padded[0] * padded[1]), 0.0f);
-    for (int64_t i = 0; i < shape[0]; ++i)
-      for (int64_t j = 0; j < shape[1]; ++j)
-        values[size_t(i * padded[1] + j)] = (*data)[size_t(i * shape[1] + j)];
-    std::string why = f.verifyShape(padded);
+    // K x N, zero-padded to whole blocks (zeros leave every block's amax alone).
+    std::vector<float> values(size_t(kp * n), 0.0f);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        values[size_t(i * n + j)] = transposedWeight ? (*data)[size_t(j * k + i)]
+                                                     : (*data)[size_t(i * n + j)];
+    std::string why = wf.verifyShape({kp, n});
     if (!why.empty())
-      return op.emitError() << "qopt-quantize: layer '" << name << "': " << why;
-    layers.push_back(measure(name, f, padded, values, shape, k, kp));
+      return op.emitError() << "qopt-quantize: layer '" << name << "': weight " << kp << "x" << n
+                            << ": " << why;
+    if (s.activation) {
+      why = s.activation->verifyShape({m, kp});
+      if (!why.empty())
+        return op.emitError() << "qopt-quantize: layer '" << name << "': activation " << m << "x"
+                              << kp << ": " << why;
+    }
+    LayerReport r = measure(name, wf, {kp, n}, values, {k, n}, s);
+    r.op = "MatMul";
+    r.k = k;
+    r.paddedK = kp;
+    r.activation = s.activation ? formatName(*s.activation) : "float";
+    layers.push_back(r);
 
     OpBuilder b(op);
-    Location loc = cst.getLoc();
-    MLIRContext *ctx = b.getContext();
-    FormatType ftype = FormatType::get(ctx, f);
-    Value weight = cst;
+    Location loc = op.getLoc();
+    Value weight = blobConstant(b, cst.getLoc(), {kp, n}, values, "qopt_weight");
+    Value q = createQuantize(b, cst.getLoc(), weight, wf, s);
+    Value lhs = op.getLhs();
     if (kp != k) {
-      auto pt = RankedTensorType::get(padded, b.getF32Type());
-      ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()), values.size() * 4);
-      weight = arith::ConstantOp::create(
-          b, loc, DenseResourceElementsAttr::get(pt, "qopt_padded_weight",
-                                                 HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 8)));
+      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+      lhs = tensor::createPadHighOp(RankedTensorType::get({m, kp}, b.getF32Type()), lhs, zero,
+                                    /*nofold=*/false, loc, b);
     }
-    auto qType = RankedTensorType::get(padded, ftype);
-    Value q = QuantizeOp::create(b, loc, qType, weight);
-    if (!transposedWeight && kp == k) {
-      op.getRhsMutable().assign(q); // the matmul takes the format directly
-      return success();
-    }
-    // Decode, drop the padding, and feed the original consumer.
-    Value d = DequantizeOp::create(b, loc, RankedTensorType::get(padded, b.getF32Type()), q);
-    if (kp != k) {
-      SmallVector<OpFoldResult> offs(2, b.getIndexAttr(0)), sizes, strides(2, b.getIndexAttr(1));
-      for (int64_t s : shape)
-        sizes.push_back(b.getIndexAttr(s));
-      d = tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()), d,
-                                         offs, sizes, strides);
-    }
-    if (transposedWeight)
-      transpose.getInputMutable().assign(d);
-    else
-      op.getRhsMutable().assign(d);
+    if (s.activation)
+      lhs = createQuantize(b, loc, lhs, *s.activation, s);
+    op.getLhsMutable().assign(lhs);
+    op.getRhsMutable().assign(q);
+    if (transpose && transpose->use_empty())
+      transpose->erase();
     return success();
   }
 
+  /// Quantizes a convolution weight [M, C/G, K...] as M rows of K = C/G x
+  /// prod(K...) (the im2col reduction), blocked along that K, zero-padded.
+  LogicalResult quantizeConv(linalg::GenericOp conv, const QuantScheme &s, const std::string &name,
+                             std::vector<LayerReport> &layers) {
+    OpOperand &wOperand = conv->getOpOperand(1);
+    OpOperand *use = &wOperand;
+    if (auto expand = wOperand.get().getDefiningOp<tensor::ExpandShapeOp>())
+      use = &expand->getOpOperand(0); // grouped: [M, ...] -> [G, M/G, ...]
+    auto cst = use->get().getDefiningOp<arith::ConstantOp>();
+    if (!cst)
+      return success();
+    auto wType = cast<RankedTensorType>(cst.getType());
+    std::optional<std::vector<float>> data = getFloatValues(cst.getValue());
+    if (!data || !wType.getElementType().isF32() || wType.getRank() < 3)
+      return success();
+    int64_t m = wType.getDimSize(0), k = wType.getNumElements() / m;
+    fmt::TensorFormat wf = transposed(*s.weight);
+    int64_t block = blockAlong(wf, 1);
+    int64_t kp = (k + block - 1) / block * block;
+    std::vector<float> values(size_t(m * kp), 0.0f);
+    for (int64_t i = 0; i < m; ++i)
+      std::copy_n(data->begin() + i * k, k, values.begin() + i * kp);
+    std::string why = wf.verifyShape({m, kp});
+    if (!why.empty())
+      return conv.emitError() << "qopt-quantize: layer '" << name << "': weight " << m << "x" << kp
+                              << ": " << why;
+    LayerReport r = measure(name, wf, {m, kp}, values, {m, k}, s);
+    r.op = "Conv";
+    r.shape.assign(wType.getShape().begin(), wType.getShape().end());
+    r.k = k;
+    r.paddedK = kp;
+    r.activation = "float";
+    layers.push_back(r);
+
+    OpBuilder b(use->getOwner());
+    Location loc = cst.getLoc();
+    Value weight = blobConstant(b, loc, {m, kp}, values, "qopt_weight");
+    Value q = createQuantize(b, loc, weight, wf, s);
+    Value d = DequantizeOp::create(b, loc, RankedTensorType::get({m, kp}, b.getF32Type()), q);
+    if (kp != k) {
+      SmallVector<OpFoldResult> offs(2, b.getIndexAttr(0)), strides(2, b.getIndexAttr(1));
+      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(m), b.getIndexAttr(k)};
+      d = tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get({m, k}, b.getF32Type()), d,
+                                         offs, sizes, strides);
+    }
+    SmallVector<ReassociationIndices> assoc = {{0}, {}};
+    for (int64_t i = 1; i < wType.getRank(); ++i)
+      assoc[1].push_back(i);
+    d = tensor::ExpandShapeOp::create(b, loc, wType, d, assoc);
+    use->set(d);
+    return success();
+  }
+
+  /// Weight statistics, from lib/Format's quantize/dequantize of the padded weight.
   static LayerReport measure(const std::string &name, const fmt::TensorFormat &f,
                              const std::vector<int64_t> &padded, const std::vector<float> &values,
-                             const std::vector<int64_t> &shape, int64_t k, int64_t kp) {
-    fmt::QuantizedTensor q = fmt::quantize(f, values.data(), padded);
+                             const std::vector<int64_t> &shape, const QuantScheme &s) {
+    fmt::QuantizeOptions options;
+    options.rounding = s.rounding;
+    options.scaleMode = s.scaleMode;
+    fmt::QuantizedTensor q = fmt::quantize(f, values.data(), padded, options);
     std::vector<float> back(values.size());
     fmt::dequantize(f, q, back.data());
     double signal = 0, noise = 0, maxErr = 0;
@@ -235,46 +448,46 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     }
     LayerReport r;
     r.name = name;
-    r.format = f.getPresetName().value_or(FormatTypeSpelling(f));
+    r.format = formatName(f);
     r.shape = shape;
     int64_t n = shape[0] * shape[1], np = padded[0] * padded[1];
     r.bitsPerWeight = f.getBitsPerElement(padded) * double(np) / double(n);
     r.sqnrDb = noise == 0 ? INFINITY : 10 * std::log10(signal / noise);
     r.maxAbsError = maxErr;
-    r.k = k;
-    r.paddedK = kp;
     return r;
   }
 
-  static std::string FormatTypeSpelling(const fmt::TensorFormat &f) {
-    std::string s = f.getElement().getName() + "/" + f.getScale().getName();
-    const fmt::Granularity &g = f.getGranularity();
-    if (g.kind == fmt::Granularity::Kind::Axis)
-      s += "/channel" + std::to_string(g.axes[0]);
-    else if (g.kind == fmt::Granularity::Kind::Block)
-      s += "/block" + std::to_string(g.sizes[0]) + "@" + std::to_string(g.axes[0]);
-    if (f.getTensorScale())
-      s += "+" + f.getTensorScale()->getName();
-    return s;
+  static int64_t numElements(const LayerReport &l) {
+    int64_t n = 1;
+    for (int64_t d : l.shape)
+      n *= d;
+    return n;
   }
 
   LogicalResult writeReport(const std::vector<LayerReport> &layers) {
     double qBytes = 0, fBytes = 0;
     for (const LayerReport &l : layers) {
-      double n = double(l.shape[0] * l.shape[1]);
+      double n = double(numElements(l));
       qBytes += n * l.bitsPerWeight / 8;
       fBytes += n * 4;
     }
+    auto shapeText = [](const std::vector<int64_t> &shape) {
+      std::string s;
+      for (int64_t d : shape)
+        s += (s.empty() ? "" : "x") + std::to_string(d);
+      return s;
+    };
     if (report == "-") {
       llvm::raw_ostream &os = llvm::outs();
-      os << llvm::format("%-32s %-12s %-28s %9s %9s %11s\n", "layer", "weight", "format",
-                         "bits/w", "SQNR dB", "max |err|");
+      os << llvm::format("%-28s %-6s %-12s %-30s %-22s %8s %9s %11s\n", "layer", "op", "weight",
+                         "weight format", "activations", "bits/w", "SQNR dB", "max |err|");
       for (const LayerReport &l : layers) {
-        std::string shape = std::to_string(l.shape[0]) + "x" + std::to_string(l.shape[1]);
-        std::string fmtName = l.format + (l.paddedK != l.k ? " (K padded)" : "");
-        os << llvm::format("%-32s %-12s %-28s %9.3f %9.2f %11.4g\n", l.name.c_str(),
-                           shape.c_str(), fmtName.c_str(), l.bitsPerWeight, l.sqnrDb,
-                           l.maxAbsError);
+        std::string fmtName = l.format + (l.paddedK != l.k ? " (K pad " + std::to_string(l.k) +
+                                                                 "->" + std::to_string(l.paddedK) + ")"
+                                                           : "");
+        os << llvm::format("%-28s %-6s %-12s %-30s %-22s %8.3f %9.2f %11.4g\n", l.name.c_str(),
+                           l.op.c_str(), shapeText(l.shape).c_str(), fmtName.c_str(),
+                           l.activation.c_str(), l.bitsPerWeight, l.sqnrDb, l.maxAbsError);
       }
       os << llvm::format("total: %d quantized layers, %.0f bytes of weights vs %.0f in FP32 "
                          "(%.2fx smaller)\n",
@@ -282,14 +495,21 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
       return success();
     }
     llvm::json::Array arr;
-    for (const LayerReport &l : layers)
+    for (const LayerReport &l : layers) {
+      llvm::json::Array shape;
+      for (int64_t d : l.shape)
+        shape.push_back(d);
       arr.push_back(llvm::json::Object{{"layer", l.name},
-                                       {"shape", llvm::json::Array{l.shape[0], l.shape[1]}},
+                                       {"op", l.op},
+                                       {"shape", std::move(shape)},
                                        {"format", l.format},
+                                       {"activation_format", l.activation},
                                        {"bits_per_weight", l.bitsPerWeight},
                                        {"weight_sqnr_db", std::isinf(l.sqnrDb) ? 999.0 : l.sqnrDb},
                                        {"max_abs_error", l.maxAbsError},
+                                       {"k", l.k},
                                        {"padded_k", l.paddedK}});
+    }
     llvm::json::Object root{{"scheme", std::string(scheme)},
                             {"layers", std::move(arr)},
                             {"weight_bytes", qBytes},

@@ -643,6 +643,8 @@ static LogicalResult importConv(NodeContext &n) {
                    linalg::YieldOp::create(nb, nl, Value(arith::AddFOp::create(nb, nl, args[2], prod)));
                  })
                  .getResult(0);
+    // qopt-quantize finds convolution weights (input 1, [M, C/G, K...]) by this.
+    result.getDefiningOp()->setAttr("qopt.conv_weight", b.getUnitAttr());
     if (grouped) {
       SmallVector<ReassociationIndices> yAssoc = {{0}, {1, 2}};
       for (unsigned i = 0; i < nk; ++i)

@@ -8,10 +8,12 @@
 
 #include "mlir/Pass/Pass.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Format/Quantizer.h"
 #include "qopt/Format/TensorFormat.h"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::qopt {
 
@@ -21,12 +23,25 @@ namespace mlir::qopt {
 #define GEN_PASS_REGISTRATION
 #include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
 
-/// The weight format of a scheme name, for a weight stored K x N (blocks
-/// along axis 0, per-channel scales on axis 1); nullopt with `error` set for
-/// unknown schemes and for schemes that quantize activations. `none` gives
-/// nullopt with an empty error.
-std::optional<::qopt::format::TensorFormat> getSchemeWeightFormat(llvm::StringRef scheme,
-                                                                  std::string &error);
+/// A parsed quantization scheme: the weight format (for a weight stored
+/// K x N: blocks along axis 0, per-channel scales on axis 1), the activation
+/// format (for an M x K left operand: blocks along axis 1, per-row scales on
+/// axis 0; none = activations stay float), and the rounding / MX scale mode
+/// both use.
+struct QuantScheme {
+  std::optional<::qopt::format::TensorFormat> weight, activation;
+  ::qopt::format::Rounding rounding = ::qopt::format::Rounding::NearestEven;
+  ::qopt::format::ScaleMode scaleMode = ::qopt::format::ScaleMode::Floor;
+};
+
+/// Parses a scheme: a name (`none`, `w8a16-int8`, ..., `w4a4-nvfp4`) or the
+/// general form `w=FMT[;a=FMT][;rounding=R][;scale_mode=M]` (FMT: a preset or
+/// a lib/Format spec; `w:FMT` is short for `w=FMT`). nullopt with `error` set
+/// when it does not parse.
+std::optional<QuantScheme> parseQuantScheme(llvm::StringRef scheme, std::string &error);
+
+/// The scheme names `parseQuantScheme` knows.
+std::vector<std::string> getQuantSchemeNames();
 
 } // namespace mlir::qopt
 

@@ -9,35 +9,51 @@
 include "mlir/Pass/PassBase.td"
 
 def QuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
-  let summary = "Give the constant weights of qopt.matmul a quantization format";
+  let summary = "Quantize constant weights (and activations) of matmuls and convolutions";
   let description = [{
     For every `qopt.matmul` whose right operand is a constant weight W (K x N,
-    or a transposed N x K constant), quantizes W at compile time into the
-    scheme's weight format, blocked along the reduction axis K. The weight
-    becomes a `qopt.quantize` of the constant, which folds (bit-exact, through
-    lib/Format) into packed `qopt.constant` bytes. When K is not a multiple of
-    the block, the tail block is zero-padded (zeros do not change a block's
-    amax) and the padding is sliced away after decoding.
+    or a transposed N x K constant) and every imported convolution (weight
+    [M, C/G, kh, kw] seen as M rows of K = C/G x kh x kw), quantizes W at
+    compile time into the scheme's weight format, blocked along the reduction
+    axis K: W becomes a `qopt.quantize` of a constant, which folds (bit-exact,
+    through lib/Format) into packed `qopt.constant` bytes. When K is not a
+    multiple of the block, the weight's tail block is zero-padded (zeros do
+    not change a block's amax); a matmul's activation is zero-padded to match,
+    a convolution's padded weight is sliced after decoding. Matmuls whose
+    right operand is not a constant (activation x activation) are left alone.
 
-    Weight-only schemes (activations stay float): `w8a16-int8` (one scale
-    per output channel), `w4a16-int4-g128`, `w4a16-int4-g32`, `w8a16-fp8`
-    (one FP32 scale, amax/448), `w4a16-mxfp4`, `w6a16-mxfp6` (E2M3),
-    `w8a16-mxfp8` (E4M3), `w8a16-mxint8`, `w4a16-nvfp4`, `w4a16-nf4`
-    (block 64); or `w:<format>` with any preset or lib/Format spec, whose
-    blocks along the last axis are taken along K. Schemes that quantize
-    activations are refused with an error. `exclude` skips layers whose ONNX
-    node name matches a glob; `report` writes a per-layer table ("-") or JSON.
+    Schemes with activation formats (`w8a8-*`, `w4a8-*`, `w4a4-*`) also insert
+    a `qopt.quantize` of the matmul's left operand, whose scales are computed
+    at run time (per row for int8/fp8, per 32/16-block along K for MX/NV;
+    NVFP4 activations get their own FP32 tensor scale). Convolution
+    activations stay float.
+
+    `scheme`: `none`, `w8a16-int8`, `w4a16-int4-g128`, `w4a16-int4-g32`,
+    `w8a16-fp8`, `w4a16-mxfp4`, `w6a16-mxfp6`, `w8a16-mxfp8`, `w8a16-mxint8`,
+    `w4a16-nvfp4`, `w4a16-nf4`, `w8a8-int8`, `w8a8-fp8`, `w4a8-mxfp4-fp8`,
+    `w8a8-mxfp8`, `w8a8-mxint8`, `w4a4-mxfp4`, `w4a4-nvfp4`, or the general
+    form `w=FMT[;a=FMT][;rounding=rne|away|zero|up|down][;scale_mode=floor|ceil|even|rceil]`
+    where FMT is a preset (`mxfp4`, `int4_g64`, ...) or a lib/Format spec
+    (`element=i4,scale=f16,block=64,axis=-1`); blocks along the last axis are
+    taken along K. `layer-scheme` overrides the scheme for layers whose ONNX
+    node name matches a glob (`GLOB=SCHEME`, first match wins); `exclude`
+    keeps matching layers in float; `report` prints a per-layer table ("-")
+    or writes JSON to a path.
     ```mlir
     %y = qopt.matmul %x, %w : tensor<8x64xf32>, tensor<64x16xf32> -> tensor<8x16xf32>
-    // qopt-quantize{scheme=w4a16-mxfp4}:
-    %q = qopt.quantize %w : tensor<64x16xf32> to tensor<64x16x!qopt.format<f4E2M1FN,
+    // qopt-quantize{scheme=w4a4-mxfp4}:
+    %qw = qopt.quantize %w2 : tensor<64x16xf32> to tensor<64x16x!qopt.format<f4E2M1FN,
         scale = f8E8M0FNU, block = [32], axes = [0]>>
-    %y = qopt.matmul %x, %q : ...
+    %qx = qopt.quantize %x : tensor<8x64xf32> to tensor<8x64x!qopt.format<f4E2M1FN,
+        scale = f8E8M0FNU, block = [32], axes = [1]>>
+    %y = qopt.matmul %qx, %qw : ...
     ```
   }];
   let options = [
     Option<"scheme", "scheme", "std::string", "\"none\"",
-           "Quantization scheme (w8a16-int8, w4a16-mxfp4, ..., or w:<format>)">,
+           "Quantization scheme (a name such as w4a16-mxfp4, or w=FMT;a=FMT;...)">,
+    ListOption<"layerSchemes", "layer-scheme", "std::string",
+               "Per-layer scheme overrides GLOB=SCHEME (ONNX node-name glob)">,
     ListOption<"exclude", "exclude", "std::string",
                "ONNX node-name globs of layers to keep in float">,
     Option<"report", "report", "std::string", "\"\"",
