@@ -17,13 +17,14 @@ namespace fmt = ::qopt::format;
 namespace {
 /// Builtin IEEE storage (f32, f16, bf16): converted with arith, not codecs.
 bool isNativeIEEE(const fmt::FloatFormat &f) {
-  return f.hasInf() && f.getBitWidth() >= 16;
+  unsigned e = f.getExpBits(), m = f.getManBits();
+  return f.hasInf() && f.isSigned() && ((e == 8 && m == 23) || (e == 5 && m == 10) || (e == 8 && m == 7));
 }
 } // namespace
 
 bool mlir::qopt::isScaleStorageSupported(const fmt::FloatFormat &format) {
   if (isNativeIEEE(format))
-    return format.getBitWidth() == 32 || format.getBitWidth() == 16;
+    return true;
   return succeeded(checkCodecSupport(fmt::ElementFormat(format)));
 }
 

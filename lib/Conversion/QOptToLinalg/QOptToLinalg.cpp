@@ -43,9 +43,11 @@ LogicalResult checkCodecs(const fmt::TensorFormat &tf, std::string *reason = nul
   if (failed(checkCodecSupport(tf.getElement(), reason)))
     return failure();
   const fmt::FloatFormat &s = tf.getScale();
-  if (s.getBitWidth() <= 16 && !(s.hasInf() && s.getBitWidth() == 16))
-    return checkCodecSupport(fmt::ElementFormat(s), reason);
-  return success();
+  if (isScaleStorageSupported(s))
+    return success();
+  if (reason)
+    *reason = "no generated codec for the scale format " + s.getName();
+  return failure();
 }
 
 /// Element dims -> scale-grid dims: d floordiv (dim / grid), 0 where the

@@ -66,6 +66,17 @@ const NamedScheme kSchemes[] = {
      "element=f4E2M1FN,scale=f8E4M3FN,block=16,axis=1,tensor_scale=f32"},
 };
 
+/// The block size along axis `k` of a 2-D operand (1 when not blocked along it).
+int64_t blockAlong(const fmt::TensorFormat &f, int64_t k) {
+  const fmt::Granularity &g = f.getGranularity();
+  if (g.kind != fmt::Granularity::Kind::Block)
+    return 1;
+  for (size_t i = 0; i < g.axes.size(); ++i)
+    if (g.axes[i] == k || g.axes[i] == k - 2)
+      return g.sizes[i];
+  return 1;
+}
+
 /// A user-written operand format: blocks given along the last axis (as the
 /// presets do) are taken along K, which is axis `kAxis` of the operand.
 std::optional<fmt::TensorFormat> parseOperandFormat(llvm::StringRef spec, int64_t kAxis,
@@ -155,6 +166,14 @@ std::optional<QuantScheme> mlir::qopt::parseQuantScheme(llvm::StringRef scheme,
     error = "the general form needs a weight format (w=FORMAT)";
     return std::nullopt;
   }
+  if (result.activation) {
+    int64_t bw = blockAlong(*result.weight, 0), ba = blockAlong(*result.activation, 1);
+    if (bw != 1 && ba != 1 && bw != ba) {
+      error = "weight blocks of " + std::to_string(bw) + " and activation blocks of " +
+              std::to_string(ba) + " along K cannot meet in one matmul";
+      return std::nullopt;
+    }
+  }
   return result;
 }
 
@@ -166,17 +185,6 @@ fmt::TensorFormat transposed(const fmt::TensorFormat &f) {
   for (int64_t &a : g.axes)
     a = a == 0 ? 1 : a == 1 ? 0 : a;
   return fmt::TensorFormat(f.getElement(), f.getScale(), g, f.getTensorScale(), f.getZeroPoint());
-}
-
-/// The block size along axis `k` of a 2-D operand (1 when not blocked along it).
-int64_t blockAlong(const fmt::TensorFormat &f, int64_t k) {
-  const fmt::Granularity &g = f.getGranularity();
-  if (g.kind != fmt::Granularity::Kind::Block)
-    return 1;
-  for (size_t i = 0; i < g.axes.size(); ++i)
-    if (g.axes[i] == k || g.axes[i] == k - 2)
-      return g.sizes[i];
-  return 1;
 }
 
 /// A preset's name when `f` is that preset with its block taken along K.
@@ -373,6 +381,8 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     op.getRhsMutable().assign(q);
     if (transpose && transpose->use_empty())
       transpose->erase();
+    if (cst->use_empty())
+      cst->erase();
     return success();
   }
 
@@ -426,6 +436,8 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
       assoc[1].push_back(i);
     d = tensor::ExpandShapeOp::create(b, loc, wType, d, assoc);
     use->set(d);
+    if (cst->use_empty())
+      cst->erase();
     return success();
   }
 
