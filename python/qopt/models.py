@@ -85,11 +85,17 @@ class Builder:
         b = self.linear(x, d, hidden, bias=False)
         return self.linear(self.op("Mul", [silu, b]), hidden, d, bias=False)
 
-    def model(self, x_name, x_shape, y, opset=20):
+    def conv(self, x, c_in, c_out, k, **attrs):
+        w = (self.rng.standard_normal((c_out, c_in, k, k)) / np.sqrt(c_in * k * k)).astype(np.float32)
+        w[:, self.rng.choice(c_in, max(1, c_in // 8), replace=False)] *= 8.0  # outlier channels
+        bias = (self.rng.standard_normal(c_out) * 0.05).astype(np.float32)
+        return self.op("Conv", [x, self.init(w), self.init(bias, "b")], **attrs)
+
+    def model(self, x_name, x_shape, y, opset=20, y_shape=None):
         graph = helper.make_graph(
             self.nodes, "qopt_test_model",
             [helper.make_tensor_value_info(x_name, TensorProto.FLOAT, x_shape)],
-            [helper.make_tensor_value_info(y, TensorProto.FLOAT, x_shape)], self.inits)
+            [helper.make_tensor_value_info(y, TensorProto.FLOAT, y_shape or x_shape)], self.inits)
         m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset),
                                                     helper.make_opsetid("com.microsoft", 1)])
         m.ir_version = 9
@@ -114,3 +120,15 @@ def mlp_model(seed=0, m=8, d=64, hidden=256):
     b = Builder(seed)
     y = b.op("Add", ["x", b.mlp("x", d, hidden, "gelu")])
     return b.model("x", [m, d], y)
+
+
+def cnn_model(seed=0, n=1, c=3, hw=16, classes=10):
+    """Small CNN: 3x3 conv (K = 27), 5x5 stride-2 conv (K = 200, not a multiple of 32),
+    ReLUs, global average pooling and a Gemm classifier."""
+    b = Builder(seed)
+    h = b.op("Relu", [b.conv("x", c, 8, 3, pads=[1, 1, 1, 1])])
+    h = b.op("Relu", [b.conv(h, 8, 16, 5, strides=[2, 2], pads=[2, 2, 2, 2])])
+    h = b.op("Flatten", [b.op("GlobalAveragePool", [h])])
+    w = b.init(_w(b.rng, (classes, 16), scale=0.3))
+    y = b.op("Gemm", [h, w, b.init(np.zeros(classes, np.float32), "b")], transB=1)
+    return b.model("x", [n, c, hw, hw], y, y_shape=[n, classes])

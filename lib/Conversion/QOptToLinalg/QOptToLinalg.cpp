@@ -298,8 +298,9 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
       auto t = cast<RankedTensorType>(v.getType());
       if (!isa<FormatType>(t.getElementType()))
         return v;
-      return DequantizeOp::create(rewriter, loc,
-                                  RankedTensorType::get(t.getShape(), rewriter.getF32Type()), v);
+      // From parts: a constant weight stays packed codes and scales (decoded
+      // in the generated code), never a float constant.
+      return buildDequantizeFromParts(rewriter, loc, v);
     };
     Value lhs = toFloat(op.getLhs()), rhs = toFloat(op.getRhs());
     auto resultType = cast<RankedTensorType>(op.getType());

@@ -424,7 +424,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     Location loc = cst.getLoc();
     Value weight = blobConstant(b, loc, {m, kp}, values, "qopt_weight");
     Value q = createQuantize(b, loc, weight, wf, s);
-    Value d = DequantizeOp::create(b, loc, RankedTensorType::get({m, kp}, b.getF32Type()), q);
+    Value d = buildDequantizeFromParts(b, loc, q); // stays packed after folding
     if (kp != k) {
       SmallVector<OpFoldResult> offs(2, b.getIndexAttr(0)), strides(2, b.getIndexAttr(1));
       SmallVector<OpFoldResult> sizes = {b.getIndexAttr(m), b.getIndexAttr(k)};

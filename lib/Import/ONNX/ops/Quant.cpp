@@ -210,8 +210,46 @@ static Value gridOperand(NodeContext &n, size_t i, ArrayRef<int64_t> grid, Type 
   return v;
 }
 
+/// DequantizeLinear of INT32 (quantized biases: scale = x_scale * w_scale):
+/// (float(x) - float(zero_point)) * scale per tensor or per axis, as the
+/// ONNX reference computes it. Not a qopt format (lib/Format stops at 16 bits).
+static LogicalResult int32DQ(NodeContext &n) {
+  OpBuilder &b = n.builder();
+  Location loc = n.getLoc();
+  const auto &shape = n.shapeOf(0);
+  int32_t sdt = n.dtypeOf(1);
+  FailureOr<QuantLayout> layout =
+      layoutOf(n, shape, b.getIntegerType(8), elementTypeOf(n.getContext(), sdt), Type());
+  if (failed(layout))
+    return failure();
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (layout->scaleGrid[d] != 1 && layout->scaleGrid[d] != shape[d])
+      return n.emitError() << "DequantizeLinear of INT32 is supported per tensor or per axis, "
+                              "not blocked";
+  const std::vector<int64_t> &grid = layout->scaleGrid;
+  bool hasZp = n.hasInput(2);
+  if (hasZp && n.dtypeOf(2) != dtype::Int32)
+    return n.emitError() << "zero point type differs from the input";
+  SmallVector<Value> ins = {n.input(0), buildReshape(b, loc, n.input(1), grid)};
+  if (hasZp)
+    ins.push_back(buildReshape(b, loc, n.input(2), grid));
+  Value r = buildElementwise(b, loc, ins, shape, elementTypeOf(n.getContext(), sdt),
+                             [&](OpBuilder &nb, Location l, ValueRange a) {
+                               Value x = arith::SIToFPOp::create(nb, l, nb.getF32Type(), a[0]);
+                               if (hasZp)
+                                 x = arith::SubFOp::create(
+                                     nb, l, x, arith::SIToFPOp::create(nb, l, nb.getF32Type(), a[2]));
+                               Value sc = convertScalar(nb, l, a[1], sdt, dtype::Float);
+                               Value v = arith::MulFOp::create(nb, l, x, sc);
+                               return convertScalar(nb, l, v, dtype::Float, sdt);
+                             });
+  return n.setOutput(0, r, sdt);
+}
+
 static LogicalResult importDequantizeLinear(NodeContext &n) {
   int32_t xdt = n.dtypeOf(0), sdt = n.dtypeOf(1);
+  if (xdt == dtype::Int32 && isFloatDType(sdt) && sdt != dtype::Double)
+    return int32DQ(n);
   Type element = storageElementType(n.getContext(), xdt);
   if (!element)
     return n.emitError() << "DequantizeLinear of " << dtypeName(xdt) << " is not supported";

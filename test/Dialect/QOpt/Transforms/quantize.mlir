@@ -80,7 +80,10 @@ func.func @excluded(%x: tensor<2x32xf32>) -> tensor<2x4xf32> {
 // (here 1*5*5 = 25, padded to 32), decoded, sliced and reshaped back.
 // W4-LABEL: func.func @conv
 // W4: %[[Q:.*]] = qopt.quantize %{{.*}} : tensor<2x32xf32> to tensor<2x32x!qopt.format<f4E2M1FN, scale = f8E8M0FNU, block = [32], axes = [1]>>
-// W4: %[[D:.*]] = qopt.dequantize %[[Q]]
+// W4: %[[C:.*]] = qopt.codes %[[Q]]
+// W4: %[[SC:.*]] = qopt.scales %[[Q]]
+// W4: %[[A:.*]] = qopt.assemble codes(%[[C]] : tensor<2x32xi4>) scales(%[[SC]] : tensor<2x1xf8E8M0FNU>)
+// W4: %[[D:.*]] = qopt.dequantize %[[A]]
 // W4: %[[S:.*]] = tensor.extract_slice %[[D]][0, 0] [2, 25] [1, 1]
 // W4: %[[E:.*]] = tensor.expand_shape %[[S]] {{\[}}[0], [1, 2, 3]] output_shape [2, 1, 5, 5]
 // W4: linalg.generic {{.*}} ins(%arg0, %[[E]] :

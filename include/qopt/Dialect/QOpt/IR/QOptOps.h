@@ -26,6 +26,11 @@ RankedTensorType getCodesType(RankedTensorType quantized);
 RankedTensorType getScalesType(RankedTensorType quantized);
 RankedTensorType getZeroPointsType(RankedTensorType quantized);
 RankedTensorType getTensorScaleType(RankedTensorType quantized);
+
+/// dequantize(assemble(codes(q), scales(q), ...)) to f32: decodes `quantized`
+/// from its parts, so a constant folds into packed code and scale constants
+/// instead of a float tensor.
+Value buildDequantizeFromParts(OpBuilder &b, Location loc, Value quantized);
 } // namespace mlir::qopt
 
 #endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_H

@@ -202,6 +202,7 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure]> {
   let results = (outs RankedTensorOf<[F32, F16, BF16, I32]>:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// The accumulation type: `accumulate` when given, else f32.
     ::mlir::Type getAccumulateType() {
