@@ -56,12 +56,14 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
 } // namespace
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
-  if (options.scheme != "none" || !options.report.empty() || !options.layerSchemes.empty()) {
+  if (options.scheme != "none" || !options.report.empty() || !options.layerSchemes.empty() ||
+      !options.reportSchemes.empty()) {
     QuantizePassOptions quantize;
     quantize.scheme = options.scheme;
     quantize.layerSchemes.assign(options.layerSchemes.begin(), options.layerSchemes.end());
     quantize.exclude.assign(options.exclude.begin(), options.exclude.end());
     quantize.report = options.report;
+    quantize.reportSchemes.assign(options.reportSchemes.begin(), options.reportSchemes.end());
     pm.addPass(createQuantizePass(quantize));
   }
   pm.addPass(createCanonicalizerPass()); // folds quantize/dequantize of constants

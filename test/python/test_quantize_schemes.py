@@ -160,3 +160,43 @@ def test_mnist_keeps_its_digits(scheme, tmp_path):
         r = tools.run(lib, {"Input3": mnist / f"test_data_set_{k}/input_0.pb"}, tmp_path / f"o{k}")
         assert r.returncode == 0, r.stderr
         assert int(np.argmax(np.load(tmp_path / f"o{k}" / "Plus214_Output_0.npy"))) == digit
+
+
+def test_calibration_report_matches_an_independent_run(tmp_path):
+    """--calibration-data: the reported output SQNR of mnist-8 equals the SQNR computed
+    here from separately compiled float and quantized libraries on the same three
+    inputs; every layer has an entry per scheme; --report-formats adds the weight
+    sensitivity table."""
+    from conftest import TESTDATA
+    mnist = TESTDATA / "github/kraiskil-onnx2c-ea045cc/mnist-8"
+    report = tmp_path / "r.json"
+    c = tools.compile_model(mnist / "model.onnx", tmp_path / "q.so", "--scheme=w4a16-mxfp4",
+                            f"--calibration-data={mnist}", "--report-formats=w8a16-int8,w4a4-nvfp4",
+                            f"--report={report}")
+    assert c.returncode == 0, c.stderr
+    r = json.loads(report.read_text())
+    cal = r["calibration"]
+    assert cal["sets"] == 3 and cal["schemes"] == ["w4a16-mxfp4", "w8a16-int8", "w4a4-nvfp4"]
+    assert set(cal["layer_output_sqnr_db"]) == {"Convolution28", "Convolution110", "Times212"}
+    assert {row["layer"] for row in r["sensitivity"]} == set(cal["layer_output_sqnr_db"])
+    c = tools.compile_model(mnist / "model.onnx", tmp_path / "f.so")
+    assert c.returncode == 0, c.stderr
+    for scheme in cal["schemes"]:
+        lib = tmp_path / f"{scheme}.so"
+        assert tools.compile_model(mnist / "model.onnx", lib, f"--scheme={scheme}").returncode == 0
+        sig = noise = 0.0
+        for k in range(3):
+            inp = {"Input3": mnist / f"test_data_set_{k}/input_0.pb"}
+            assert tools.run(tmp_path / "f.so", inp, tmp_path / f"f{k}").returncode == 0
+            assert tools.run(lib, inp, tmp_path / f"q{k}").returncode == 0
+            ref = np.load(tmp_path / f"f{k}" / "Plus214_Output_0.npy").astype(np.float64)
+            got = np.load(tmp_path / f"q{k}" / "Plus214_Output_0.npy").astype(np.float64)
+            sig += (ref ** 2).sum()
+            noise += ((got - ref) ** 2).sum()
+        want = 10 * np.log10(sig / noise)
+        assert abs(cal["output_sqnr_db"]["Plus214_Output_0"][scheme] - want) < 1e-3, scheme
+    # Bad calibration data is an error naming the input, and nothing is written.
+    c = tools.compile_model(mnist / "model.onnx", tmp_path / "bad.so", "--scheme=w4a16-mxfp4",
+                            f"--calibration-data={tmp_path}")
+    assert c.returncode != 0 and "no file for input 'Input3'" in c.stderr
+    assert not (tmp_path / "bad.so").exists()

@@ -5,6 +5,7 @@
 // unless everything succeeded; outputs appear atomically (rename).
 //
 //===----------------------------------------------------------------------===//
+#include "Calibration.h"
 #include "qopt/Import/ONNX/ONNXImporter.h"
 #include "qopt/InitAll.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
@@ -93,6 +94,18 @@ static cl::list<std::string> excludes("exclude",
                                       cl::desc("Keep layers whose ONNX node name matches this "
                                                "glob in float (repeatable)"),
                                       cl::value_desc("GLOB"), cl::cat(category));
+static cl::opt<std::string> calibrationData(
+    "calibration-data",
+    cl::desc("With --report: also compare each layer's output and the model outputs against "
+             "the float model on these inputs (DIR of test_data_set_*/input_N.pb or NAME.npy, "
+             "or .npy/.pb files in DIR itself); implies --report"),
+    cl::value_desc("DIR"), cl::cat(category));
+static cl::list<std::string> reportFormats(
+    "report-formats",
+    cl::desc("Schemes to evaluate per layer in the report (comma-separated; a scheme "
+             "containing 'element=' is taken whole): weight SQNR for each, and with "
+             "--calibration-data the layer output SQNR for each; implies --report"),
+    cl::value_desc("SCHEME,SCHEME,..."), cl::cat(category));
 static cl::opt<std::string> reportPath(
     "report", cl::desc("Print a per-layer quantization report; --report=FILE.json writes JSON"),
     cl::ValueOptional, cl::value_desc("FILE.json"), cl::cat(category));
@@ -284,8 +297,30 @@ int main(int argc, char **argv) {
       return fail("--layer-scheme=" + l + ": " + err);
     pipelineOptions.layerSchemes.push_back(l);
   }
-  if (reportPath.getNumOccurrences())
+  if (reportPath.getNumOccurrences() || !calibrationData.empty() || !reportFormats.empty())
     pipelineOptions.report = reportPath.empty() ? std::string("-") : std::string(reportPath);
+  std::vector<std::string> extraSchemes;
+  if (!reportFormats.empty() && scheme != "none")
+    pipelineOptions.reportSchemes.push_back(scheme); // the sensitivity table starts with it
+  for (const std::string &item : reportFormats) {
+    llvm::SmallVector<llvm::StringRef> parts;
+    if (llvm::StringRef(item).contains("element="))
+      parts.push_back(item);
+    else
+      llvm::StringRef(item).split(parts, ',', -1, false);
+    for (llvm::StringRef p : parts) {
+      std::string err;
+      if (!mlir::qopt::parseQuantScheme(p.trim(), err))
+        return fail("--report-formats: " + err);
+      if (p.trim() == scheme)
+        continue;
+      extraSchemes.push_back(p.trim().str());
+      pipelineOptions.reportSchemes.push_back(p.trim().str());
+    }
+  }
+  OwningOpRef<ModuleOp> pristine;
+  if (!calibrationData.empty())
+    pristine = module->clone();
   {
     std::string err;
     if (!mlir::qopt::parseQuantScheme(scheme, err))
@@ -294,6 +329,23 @@ int main(int argc, char **argv) {
   mlir::qopt::buildX86Pipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("lowering failed (see the errors above)");
+  if (pristine) {
+    ::qopt::compile::CalibrationOptions calib;
+    calib.dataDir = calibrationData;
+    calib.schemes.push_back(scheme);
+    for (const std::string &s : extraSchemes)
+      if (!llvm::is_contained(calib.schemes, s))
+        calib.schemes.push_back(s);
+    calib.layerSchemes.assign(layerSchemes.begin(), layerSchemes.end());
+    calib.excludes.assign(excludes.begin(), excludes.end());
+    calib.report = pipelineOptions.report;
+    calib.codegen.cpu = mcpu;
+    calib.codegen.optLevel = optLevel;
+    calib.cc = cc.empty() ? (getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22") : std::string(cc);
+    std::string err;
+    if (failed(::qopt::compile::runCalibration(*pristine, importOptions.entryName, calib, err)))
+      return fail(err);
+  }
   if (emitKind == Emit::None)
     return 0;
   if (emitKind == Emit::MLIR)

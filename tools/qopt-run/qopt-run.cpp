@@ -5,7 +5,8 @@
 // backend test directory and compares with ONNX's tolerances.
 //
 //===----------------------------------------------------------------------===//
-#include "Tensor.h"
+#include "qopt/Runtime/HostTensor.h"
+#include "qopt/Runtime/ModelLibrary.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -46,94 +47,6 @@ static int fail(const llvm::Twine &msg) {
   return 1;
 }
 
-namespace {
-struct Library {
-  void *handle = nullptr;
-  int (*run)(const void *const *, void *const *) = nullptr;
-  int (*numInputs)() = nullptr, (*numOutputs)() = nullptr;
-  const char *(*inputName)(int) = nullptr, *(*outputName)(int) = nullptr;
-  int (*inputDType)(int) = nullptr, (*outputDType)(int) = nullptr;
-  int (*inputRank)(int) = nullptr, (*outputRank)(int) = nullptr;
-  const int64_t *(*inputShape)(int) = nullptr, *(*outputShape)(int) = nullptr;
-
-  bool load(const std::string &path, std::string &error) {
-    std::string p = path.find('/') == std::string::npos ? "./" + path : path;
-    handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      error = "cannot load '" + path + "': " + dlerror();
-      return false;
-    }
-    auto sym = [&](const char *name, auto &fn) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(handle, name));
-      return fn != nullptr;
-    };
-    int (*abi)() = nullptr;
-    if (!sym("qopt_abi_version", abi) || abi() != 1 || !sym("qopt_run", run) ||
-        !sym("qopt_num_inputs", numInputs) || !sym("qopt_num_outputs", numOutputs) ||
-        !sym("qopt_input_name", inputName) || !sym("qopt_output_name", outputName) ||
-        !sym("qopt_input_dtype", inputDType) || !sym("qopt_output_dtype", outputDType) ||
-        !sym("qopt_input_rank", inputRank) || !sym("qopt_output_rank", outputRank) ||
-        !sym("qopt_input_shape", inputShape) || !sym("qopt_output_shape", outputShape)) {
-      error = "'" + path + "' is not a library built by qopt-compile (ABI 1)";
-      return false;
-    }
-    return true;
-  }
-  std::vector<int64_t> shapeOf(bool input, int i) const {
-    int r = input ? inputRank(i) : outputRank(i);
-    const int64_t *s = input ? inputShape(i) : outputShape(i);
-    return std::vector<int64_t>(s, s + r);
-  }
-};
-} // namespace
-
-static std::string shapeText(const std::vector<int64_t> &s) {
-  return "[" + llvm::join(llvm::map_range(s, [](int64_t d) { return std::to_string(d); }), "x") + "]";
-}
-
-/// Checks a provided tensor against the library's input i.
-static bool checkInput(const Library &lib, int i, const HostTensor &t, std::string &error) {
-  std::string name = lib.inputName(i);
-  if (t.dtype != lib.inputDType(i)) {
-    error = "input '" + name + "' must be " + dtypeName(lib.inputDType(i)) + ", got " +
-            dtypeName(t.dtype);
-    return false;
-  }
-  if (t.shape != lib.shapeOf(true, i)) {
-    error = "input '" + name + "' must have shape " + shapeText(lib.shapeOf(true, i)) + ", got " +
-            shapeText(t.shape);
-    return false;
-  }
-  return true;
-}
-
-static std::vector<HostTensor> runLibrary(const Library &lib, const std::vector<HostTensor> &ins,
-                                          double *medianMs) {
-  std::vector<HostTensor> outs(lib.numOutputs());
-  std::vector<const void *> inPtrs;
-  std::vector<void *> outPtrs;
-  for (const auto &t : ins)
-    inPtrs.push_back(t.data.data());
-  for (int i = 0; i < lib.numOutputs(); ++i) {
-    outs[i].dtype = lib.outputDType(i);
-    outs[i].shape = lib.shapeOf(false, i);
-    outs[i].data.assign(std::max<size_t>(byteSize(outs[i].dtype, outs[i].numElements()), 1), 0);
-    outPtrs.push_back(outs[i].data.data());
-  }
-  std::vector<double> times;
-  for (unsigned r = 0; r < std::max(1u, unsigned(repeat)); ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    lib.run(inPtrs.data(), outPtrs.data());
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(times.begin(), times.end());
-  if (medianMs)
-    *medianMs = times[times.size() / 2];
-  for (auto &o : outs)
-    o.data.resize(byteSize(o.dtype, o.numElements()));
-  return outs;
-}
-
 static std::string sanitize(const std::string &name) {
   std::string s;
   for (char c : name)
@@ -141,7 +54,7 @@ static std::string sanitize(const std::string &name) {
   return s.empty() ? "output" : s;
 }
 
-static int runTestDir(const Library &lib) {
+static int runTestDir(const ModelLibrary &lib) {
   std::vector<std::string> sets;
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(testDir, ec), end; it != end && !ec; it.increment(ec))
@@ -158,10 +71,10 @@ static int runTestDir(const Library &lib) {
     std::string error;
     for (int i = 0; i < lib.numInputs(); ++i) {
       std::string p = set + "/input_" + std::to_string(i) + ".pb";
-      if (!readTensorFile(p, ins[i], error) || !checkInput(lib, i, ins[i], error))
+      if (!readTensorFile(p, ins[i], error) || !lib.checkInput(i, ins[i], error))
         return fail(error);
     }
-    std::vector<HostTensor> outs = runLibrary(lib, ins, nullptr);
+    std::vector<HostTensor> outs = lib.run(ins);
     double maxAbs = 0, maxRel = 0;
     bool pass = true;
     std::string why;
@@ -218,7 +131,7 @@ int main(int argc, char **argv) {
       "qopt-run: run a library built by qopt-compile\n\n"
       "  qopt-run model.so --input x=x.npy --output-dir out\n"
       "  qopt-run model.so --test-dir path/to/onnx/test   # compares test_data_set_*\n");
-  Library lib;
+  ModelLibrary lib;
   std::string error;
   if (!lib.load(libPath, error))
     return fail(error);
@@ -243,15 +156,15 @@ int main(int argc, char **argv) {
     auto it = given.find(name);
     if (it == given.end())
       return fail("missing input '" + name + "' (" + dtypeName(lib.inputDType(i)) +
-                  shapeText(lib.shapeOf(true, i)) + "): pass --input " + name + "=FILE");
-    if (!readTensorFile(it->second, ins[i], error) || !checkInput(lib, i, ins[i], error))
+                  shapeText(lib.inputShape(i)) + "): pass --input " + name + "=FILE");
+    if (!readTensorFile(it->second, ins[i], error) || !lib.checkInput(i, ins[i], error))
       return fail(error);
     given.erase(it);
   }
   if (!given.empty())
     return fail("the model has no input named '" + given.begin()->first + "'");
   double ms = 0;
-  std::vector<HostTensor> outs = runLibrary(lib, ins, &ms);
+  std::vector<HostTensor> outs = lib.run(ins, repeat, &ms);
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     return fail("cannot create '" + outputDir + "': " + ec.message());
   std::set<std::string> written;

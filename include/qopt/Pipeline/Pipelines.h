@@ -28,6 +28,9 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
   PassOptions::Option<std::string> report{
       *this, "report", llvm::cl::desc("Per-layer report: '-' for a table, a path for JSON"),
       llvm::cl::init("")};
+  PassOptions::ListOption<std::string> reportSchemes{
+      *this, "report-schemes",
+      llvm::cl::desc("Schemes evaluated per layer in the report (weight SQNR table)")};
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse producer/consumer element-wise linalg ops before bufferizing"),

@@ -211,6 +211,73 @@ std::string formatName(const fmt::TensorFormat &f) {
   return s;
 }
 
+/// A layer's constant weight as a K x N matrix (convolutions: K = C/G*kh*kw,
+/// N = output channels), for the sensitivity table.
+struct WeightMatrix {
+  std::vector<float> values;
+  int64_t k = 0, n = 0;
+};
+
+std::optional<WeightMatrix> getWeightMatrix(Operation *op) {
+  Value w;
+  bool transposedWeight = false, conv = false;
+  if (auto mm = dyn_cast<MatmulOp>(op)) {
+    w = mm.getRhs();
+    if (auto t = w.getDefiningOp<linalg::TransposeOp>();
+        t && t.getPermutation() == ArrayRef<int64_t>{1, 0}) {
+      w = t.getInput();
+      transposedWeight = true;
+    }
+  } else {
+    w = op->getOperand(1);
+    if (auto e = w.getDefiningOp<tensor::ExpandShapeOp>())
+      w = e.getSrc();
+    conv = true;
+  }
+  auto cst = w.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(cst.getType());
+  std::optional<std::vector<float>> data = getFloatValues(cst.getValue());
+  if (!data || !type.getElementType().isF32() || (!conv && type.getRank() != 2))
+    return std::nullopt;
+  WeightMatrix m;
+  int64_t rows = type.getDimSize(0), cols = type.getNumElements() / rows;
+  bool rowsAreN = transposedWeight || conv; // stored N x K
+  m.k = rowsAreN ? cols : rows;
+  m.n = rowsAreN ? rows : cols;
+  m.values.resize(size_t(m.k * m.n));
+  for (int64_t i = 0; i < m.k; ++i)
+    for (int64_t j = 0; j < m.n; ++j)
+      m.values[size_t(i * m.n + j)] = rowsAreN ? (*data)[size_t(j * m.k + i)]
+                                               : (*data)[size_t(i * m.n + j)];
+  return m;
+}
+
+/// Weight SQNR (dB) of `w` under a scheme's weight format (K zero-padded to
+/// whole blocks); nullopt when the format does not fit the weight.
+std::optional<double> weightSqnr(const WeightMatrix &w, const QuantScheme &s) {
+  int64_t block = std::lcm(blockAlong(*s.weight, 0), s.activation ? blockAlong(*s.activation, 1) : 1);
+  int64_t kp = (w.k + block - 1) / block * block;
+  if (!s.weight->verifyShape({kp, w.n}).empty())
+    return std::nullopt;
+  std::vector<float> padded(size_t(kp * w.n), 0.0f);
+  std::copy(w.values.begin(), w.values.end(), padded.begin());
+  fmt::QuantizeOptions options;
+  options.rounding = s.rounding;
+  options.scaleMode = s.scaleMode;
+  fmt::QuantizedTensor q = fmt::quantize(*s.weight, padded.data(), {kp, w.n}, options);
+  std::vector<float> back(padded.size());
+  fmt::dequantize(*s.weight, q, back.data());
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < padded.size(); ++i) {
+    double e = double(back[i]) - double(padded[i]);
+    signal += double(padded[i]) * padded[i];
+    noise += e * e;
+  }
+  return noise == 0 ? INFINITY : 10 * std::log10(signal / noise);
+}
+
 struct LayerReport {
   std::string name, op, format, activation;
   std::vector<int64_t> shape;
@@ -235,6 +302,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     llvm::GlobPattern glob;
     QuantScheme scheme;
   };
+  std::optional<llvm::json::Value> sensitivity;
 
   void runOnOperation() override {
     std::string error;
@@ -265,12 +333,24 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
       }
       overrides.push_back({std::move(*g), *sch});
     }
+    std::vector<std::pair<std::string, QuantScheme>> sensitivitySchemes;
+    for (const std::string &name : reportSchemes) {
+      std::optional<QuantScheme> sch = parseQuantScheme(name, error);
+      if (!sch) {
+        getOperation().emitError() << "qopt-quantize: report-schemes: " << error;
+        return signalPassFailure();
+      }
+      if (sch->weight)
+        sensitivitySchemes.push_back({name, *sch});
+    }
     std::vector<LayerReport> layers;
     SmallVector<Operation *> candidates;
     getOperation().walk([&](Operation *op) {
       if (isa<MatmulOp>(op) || op->hasAttr("qopt.conv_weight"))
         candidates.push_back(op);
     });
+    if (!sensitivitySchemes.empty() && failed(writeSensitivity(candidates, sensitivitySchemes)))
+      return signalPassFailure();
     for (Operation *op : candidates) {
       std::string name = layerName(op);
       if (llvm::any_of(globs, [&](const llvm::GlobPattern &g) { return g.match(name); }))
@@ -476,6 +556,47 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     return n;
   }
 
+  /// Weight SQNR of every eligible layer under every listed scheme: the
+  /// per-layer sensitivity table ("-": printed; else JSON at `report` with
+  /// a ".sensitivity.json" suffix unless report-schemes is the only output).
+  LogicalResult writeSensitivity(ArrayRef<Operation *> ops,
+                                 ArrayRef<std::pair<std::string, QuantScheme>> schemes) {
+    llvm::json::Array rows;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << llvm::format("%-28s %-12s", "layer (weight SQNR dB)", "K x N");
+    for (const auto &sch : schemes)
+      os << llvm::format(" %15s", sch.first.c_str());
+    os << "\n";
+    for (Operation *op : ops) {
+      std::optional<WeightMatrix> w = getWeightMatrix(op);
+      if (!w)
+        continue;
+      std::string name = layerName(op);
+      std::string shape = std::to_string(w->k) + "x" + std::to_string(w->n);
+      os << llvm::format("%-28s %-12s", name.c_str(), shape.c_str());
+      llvm::json::Object perScheme;
+      for (const auto &[schemeName, sch] : schemes) {
+        std::optional<double> db = weightSqnr(*w, sch);
+        if (db)
+          os << llvm::format(" %15.2f", *db);
+        else
+          os << llvm::format(" %15s", "n/a");
+        perScheme[schemeName] = db ? llvm::json::Value(std::isinf(*db) ? 999.0 : *db)
+                                   : llvm::json::Value(nullptr);
+      }
+      os << "\n";
+      rows.push_back(llvm::json::Object{{"layer", name},
+                                        {"k", w->k},
+                                        {"n", w->n},
+                                        {"weight_sqnr_db", std::move(perScheme)}});
+    }
+    sensitivity = llvm::json::Value(std::move(rows));
+    if (report == "-" || report.empty())
+      llvm::outs() << text;
+    return success();
+  }
+
   LogicalResult writeReport(const std::vector<LayerReport> &layers) {
     double qBytes = 0, fBytes = 0;
     for (const LayerReport &l : layers) {
@@ -526,6 +647,8 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
                             {"layers", std::move(arr)},
                             {"weight_bytes", qBytes},
                             {"weight_bytes_fp32", fBytes}};
+    if (sensitivity)
+      root["sensitivity"] = std::move(*sensitivity);
     std::error_code ec;
     llvm::raw_fd_ostream os(report, ec);
     if (ec)

@@ -38,7 +38,9 @@ def QuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
     taken along K. `layer-scheme` overrides the scheme for layers whose ONNX
     node name matches a glob (`GLOB=SCHEME`, first match wins); `exclude`
     keeps matching layers in float; `report` prints a per-layer table ("-")
-    or writes JSON to a path.
+    or writes JSON to a path; `report-schemes` adds the weight SQNR of every
+    eligible layer under each listed scheme (a sensitivity table; JSON key
+    "sensitivity").
     ```mlir
     %y = qopt.matmul %x, %w : tensor<8x64xf32>, tensor<64x16xf32> -> tensor<8x16xf32>
     // qopt-quantize{scheme=w4a4-mxfp4}:
@@ -58,6 +60,8 @@ def QuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
                "ONNX node-name globs of layers to keep in float">,
     Option<"report", "report", "std::string", "\"\"",
            "Per-layer report: '-' prints a table, a path writes JSON">,
+    ListOption<"reportSchemes", "report-schemes", "std::string",
+               "Schemes whose weight SQNR the report lists per layer (sensitivity table)">,
   ];
   let dependentDialects = ["::mlir::qopt::QOptDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
@@ -96,6 +100,18 @@ def MaterializeScalesPass : Pass<"qopt-materialize-scales"> {
   let dependentDialects = ["::mlir::qopt::QOptDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::math::MathDialect"];
+}
+
+def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
+  let summary = "Return every quantizable layer's output from the public functions";
+  let description = [{
+    Appends the result of every `qopt.matmul` and imported convolution to the
+    results of each public function, with result attribute
+    `onnx.name = "layer:<ONNX node name>"`. `qopt-compile --calibration-data`
+    builds a float and a quantized library from the same exposed module and
+    compares their layer outputs (output SQNR per layer).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD

@@ -1,10 +1,10 @@
-//===- Tensor.h - host tensors, .npy and ONNX .pb files for qopt-run -*- C++ -*-===//
+//===- HostTensor.h - host tensors, .npy and ONNX .pb files ----*- C++ -*-===//
 //
 // Part of qopt.
 //
 //===----------------------------------------------------------------------===//
-#ifndef QOPT_TOOLS_QOPT_RUN_TENSOR_H
-#define QOPT_TOOLS_QOPT_RUN_TENSOR_H
+#ifndef QOPT_RUNTIME_HOSTTENSOR_H
+#define QOPT_RUNTIME_HOSTTENSOR_H
 
 #include <cstdint>
 #include <string>

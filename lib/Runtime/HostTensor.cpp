@@ -3,7 +3,7 @@
 // Part of qopt.
 //
 //===----------------------------------------------------------------------===//
-#include "Tensor.h"
+#include "qopt/Runtime/HostTensor.h"
 
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/APFloat.h"
