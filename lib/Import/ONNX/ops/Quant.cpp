@@ -575,21 +575,24 @@ static LogicalResult importMatMulNBits(NodeContext &n) {
   MLIRContext *ctx = b.getContext();
   Type codeType = b.getIntegerType(unsigned(bits));
   Type elem = IntegerType::get(ctx, unsigned(bits), IntegerType::Unsigned);
-  // Unpack B into [N, K] codes: code k of row n is byte k*bits/8, low bits first.
+  // Unpack B into K x N codes (the layout qopt.matmul takes): code k of row n
+  // is byte k*bits/8 of row n, low bits first. The packed bytes stay the
+  // model's constant; the unpacking runs in the library.
   Value packed = buildReshape(b, loc, n.input(1), {nOut, blocks * bytesPerBlock});
-  auto unpack = [&](Value bytes, int64_t rows, int64_t cols) -> Value {
-    Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, cols}, codeType);
+  auto unpackTransposed = [&](Value bytes, int64_t rows, int64_t cols) -> Value {
+    // bytes [rows, cols / perByte] -> codes [cols, rows]
+    Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{cols, rows}, codeType);
     int64_t perByte = 8 / bits;
     AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
     auto generic = linalg::GenericOp::create(
         b, loc, TypeRange{init.getType()}, ValueRange{bytes}, ValueRange{init},
-        SmallVector<AffineMap>{AffineMap::get(2, 0, {d0, d1.floorDiv(perByte)}, ctx),
+        SmallVector<AffineMap>{AffineMap::get(2, 0, {d1, d0.floorDiv(perByte)}, ctx),
                                AffineMap::getMultiDimIdentityMap(2, ctx)},
         SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
         [&](OpBuilder &nb, Location l, ValueRange a) {
           Value byte = a[0];
           if (perByte > 1) {
-            Value col = linalg::IndexOp::create(nb, l, 1);
+            Value col = linalg::IndexOp::create(nb, l, 0);
             Value sub = arith::RemUIOp::create(nb, l, col,
                                                arith::ConstantIndexOp::create(nb, l, perByte));
             Value shift = arith::IndexCastOp::create(
@@ -602,8 +605,8 @@ static LogicalResult importMatMulNBits(NodeContext &n) {
         });
     return generic.getResult(0);
   };
-  Value codes = unpack(packed, nOut, k);
-  Value scales = buildReshape(b, loc, n.input(2), {nOut, blocks});
+  Value codes = unpackTransposed(packed, nOut, k);
+  Value scales = buildTranspose(b, loc, buildReshape(b, loc, n.input(2), {nOut, blocks}), {1, 0});
   Value zps;
   if (n.hasInput(3)) {
     int64_t zpBytes = 1;
@@ -613,36 +616,31 @@ static LogicalResult importMatMulNBits(NodeContext &n) {
     if (zpBytes != nOut * perRow)
       return n.emitError() << "zero points must hold " << nOut * perRow << " packed bytes";
     Value zpPacked = buildReshape(b, loc, n.input(3), {nOut, perRow});
-    zps = unpack(zpPacked, nOut, blocks);
+    zps = unpackTransposed(zpPacked, nOut, blocks);
   } else {
     // The default zero point 2^(bits-1) as a constant grid.
     zps = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(RankedTensorType::get({nOut, blocks}, codeType),
+        b, loc, DenseElementsAttr::get(RankedTensorType::get({blocks, nOut}, codeType),
                                        APInt(unsigned(bits), uint64_t(1) << (bits - 1))));
   }
-  zps = tensor::BitcastOp::create(b, loc, RankedTensorType::get({nOut, blocks}, elem), zps);
+  zps = tensor::BitcastOp::create(b, loc, RankedTensorType::get({blocks, nOut}, elem), zps);
   auto format = q::FormatType::getChecked([&] { return n.emitError(); }, ctx, elem,
                                           Type(b.getF32Type()), ArrayRef<int64_t>{bs},
-                                          ArrayRef<int64_t>{-1}, std::optional<int64_t>(), Type(),
+                                          ArrayRef<int64_t>{0}, std::optional<int64_t>(), Type(),
                                           elem);
   if (!format)
     return failure();
-  auto qType = RankedTensorType::get({nOut, k}, format);
+  auto qType = RankedTensorType::get({k, nOut}, format);
   Value q = q::AssembleOp::create(b, loc, qType, codes, scales, zps, Value());
-  Value w = q::DequantizeOp::create(b, loc, RankedTensorType::get({nOut, k}, b.getF32Type()), q);
-  Value wt = buildTranspose(b, loc, w, {1, 0});
-  // A [..., K] x W^T [K, N] as a 2-D product.
+  // A [..., K] x W [K, N] as a 2-D qopt.matmul; the dequantize folds into the
+  // matmul operand (canonicalization), so W is decoded inside the product.
+  Value w = q::DequantizeOp::create(b, loc, RankedTensorType::get({k, nOut}, b.getF32Type()), q);
   int64_t rows = 1;
   for (size_t i = 0; i + 1 < as.size(); ++i)
     rows *= as[i];
   Value a2 = buildReshape(b, loc, n.input(0), {rows, k});
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-  Value init = linalg::FillOp::create(
-                   b, loc, zero,
-                   tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, nOut}, b.getF32Type())
-                       .getResult())
-                   .getResult(0);
-  Value y = linalg::MatmulOp::create(b, loc, ValueRange{a2, wt}, ValueRange{init}).getResult(0);
+  Value y = q::MatmulOp::create(b, loc, RankedTensorType::get({rows, nOut}, b.getF32Type()), a2, w,
+                                TypeAttr());
   std::vector<int64_t> out(as.begin(), as.end() - 1);
   out.push_back(nOut);
   return n.setOutput(0, buildReshape(b, loc, y, out), dtype::Float);
