@@ -147,3 +147,29 @@ func.func @not_constant(%x: tensor<1x32xf32>) -> tensor<1x32xf32> {
   %d = qopt.dequantize %q : tensor<1x32x!qopt.mxfp4> to tensor<1x32xf32>
   return %d : tensor<1x32xf32>
 }
+
+// -----
+// A decoded operand of qopt.matmul folds into the matmul when its format can
+// be a matmul operand there (QDQ / MatMulNBits weights keep their format).
+// CHECK-LABEL: func.func @fold_dequantize_into_matmul
+// CHECK: %[[Q:.*]] = qopt.assemble
+// CHECK-NOT: qopt.dequantize
+// CHECK: qopt.matmul %arg0, %[[Q]] : tensor<2x64xf32>, tensor<64x8x!qopt.format<i4, scale = f32, block = [32], axes = [0]>>
+func.func @fold_dequantize_into_matmul(%x: tensor<2x64xf32>, %c: tensor<64x8xi4>, %s: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %q = qopt.assemble codes(%c : tensor<64x8xi4>) scales(%s : tensor<2x8xf32>) -> tensor<64x8x!qopt.format<i4, scale = f32, block = [32], axes = [0]>>
+  %w = qopt.dequantize %q : tensor<64x8x!qopt.format<i4, scale = f32, block = [32], axes = [0]>> to tensor<64x8xf32>
+  %y = qopt.matmul %x, %w : tensor<2x64xf32>, tensor<64x8xf32> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+// Blocks along N cannot be a matmul operand's scales: the dequantize stays.
+// CHECK-LABEL: func.func @keep_dequantize_blocks_along_n
+// CHECK: %[[W:.*]] = qopt.dequantize
+// CHECK: qopt.matmul %arg0, %[[W]] : tensor<2x64xf32>, tensor<64x32xf32>
+func.func @keep_dequantize_blocks_along_n(%x: tensor<2x64xf32>, %c: tensor<64x32xi4>, %s: tensor<64x1xf32>) -> tensor<2x32xf32> {
+  %q = qopt.assemble codes(%c : tensor<64x32xi4>) scales(%s : tensor<64x1xf32>) -> tensor<64x32x!qopt.format<i4, scale = f32, block = [32], axes = [1]>>
+  %w = qopt.dequantize %q : tensor<64x32x!qopt.format<i4, scale = f32, block = [32], axes = [1]>> to tensor<64x32xf32>
+  %y = qopt.matmul %x, %w : tensor<2x64xf32>, tensor<64x32xf32> -> tensor<2x32xf32>
+  return %y : tensor<2x32xf32>
+}
