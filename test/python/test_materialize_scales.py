@@ -1,7 +1,8 @@
 # test/python/test_materialize_scales.py - runtime (materialized) scale rules vs lib/Format.
 """qopt.quantize of a runtime tensor goes through qopt-materialize-scales and the x86
 pipeline into native code. For every format family and scale mode, the compiled codes,
-scale codes, zero points and tensor scales must equal lib/Format's quantize bit for bit
+scale codes, zero points, tensor scales and the decoded values (dequantize lowering) must
+equal lib/Format's quantize / dequantize bit for bit
 (called through the C API) on data with outliers, zero blocks, NaN, Inf, subnormals,
 huge values and rounding ties."""
 import numpy as np
@@ -113,6 +114,10 @@ def module_for(cases, rounding, scale_mode):
             body.append(f"%t{i} = qopt.tensor_scale %q{i} : {q} -> tensor<f32>")
             results.append(f"%t{i}")
             types.append("tensor<f32>")
+        # The decoded values (dequantize lowering) of the same quantized tensor.
+        body.append(f"%d{i} = qopt.dequantize %q{i} : {q} to tensor<{ROWS}x{COLS}xf32>")
+        results.append(f"%d{i}")
+        types.append(f"tensor<{ROWS}x{COLS}xf32>")
     text = "\n    ".join(body)
     return (f"func.func @qopt_model_main(%x: tensor<{ROWS}x{COLS}xf32>) -> ({', '.join(types)}) {{\n"
             f"    {text}\n    return {', '.join(results)} : {', '.join(types)}\n}}\n")
@@ -177,4 +182,12 @@ def test_runtime_quantize_matches_lib_format(tmp_path, rounding, scale_mode):
             got_ts = np.load(out / f"output_{k}.npy"); k += 1
             if got_ts.view(np.uint32) != np.float32(ts).view(np.uint32):
                 mismatches.append(f"{spec}: tensor scale {got_ts} vs {ts}")
+        got_deq = np.load(out / f"output_{k}.npy"); k += 1
+        want_deq = qf.dequantize(spec, codes, scales, zps, ts)
+        same = (got_deq.view(np.uint32) == want_deq.view(np.uint32)) | (
+            np.isnan(got_deq) & np.isnan(want_deq))
+        if not same.all():
+            bad = np.argwhere(~same)[:3].tolist()
+            mismatches.append(f"{spec}: dequantized values differ at {bad}: "
+                              f"{[got_deq[tuple(b)] for b in bad]} vs {[want_deq[tuple(b)] for b in bad]}")
     assert not mismatches, "\n".join(mismatches)
