@@ -5,7 +5,7 @@ emulation of the scheme (max relative error <= 1e-4). The emulation is ONNX's ow
 ReferenceEvaluator running the float graph with each constant-weight MatMul/Gemm/Conv
 weight replaced by its NumPy/ml_dtypes fake-quantization (scheme_emulation.py, written
 independently of lib/Format) and, for activation schemes, a NumPy fake-quant node in
-front of each such MatMul/Gemm. The SQNR against the float model is printed."""
+front of each such MatMul/Gemm and convolutions computed as fake-quantized im2col GEMMs. The SQNR against the float model is printed."""
 import numpy as np
 import onnx
 import pytest
@@ -32,6 +32,31 @@ class FakeQuantActivation(OpRun):
         return (act_fq(scheme, x2).reshape(x.shape).astype(F32),)
 
 
+class FakeQuantConv(OpRun):
+    """2-D convolution (group 1) as im2col(x) [P, C*kh*kw] @ W^T with the activation rows
+    fake-quantized like a matmul's (per output position or blocks along K)."""
+    op_domain = "qopt.test"
+
+    def _run(self, x, w, bias, scheme=None, strides=None, pads=None, dilations=None):
+        n, c, h, wd = x.shape
+        m, _, kh, kw = w.shape
+        sh, sw = strides or (1, 1)
+        dh, dw = dilations or (1, 1)
+        pt, pl, pb, pr = pads or (0, 0, 0, 0)
+        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+        oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+        ow = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
+        cols = np.empty((n, oh, ow, c, kh, kw), F32)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, :, :, :, i, j] = xp[:, :, i * dh:i * dh + sh * oh:sh,
+                                            j * dw:j * dw + sw * ow:sw].transpose(0, 2, 3, 1)
+        a = act_fq(scheme, cols.reshape(n * oh * ow, c * kh * kw))
+        y = a.astype(np.float64) @ w.reshape(m, -1).T.astype(np.float64)
+        y = y.reshape(n, oh, ow, m).transpose(0, 3, 1, 2) + bias.reshape(1, m, 1, 1)
+        return (y.astype(F32),)
+
+
 def emulated_model(model, scheme):
     """The float model with fake-quantized weights and activation fake-quant nodes."""
     m = onnx.ModelProto()
@@ -53,6 +78,11 @@ def emulated_model(model, scheme):
             nodes.append(n)
             continue
         w.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(q, dtype=F32), w.name))
+        if n.op_type == "Conv" and ALL_SCHEMES[scheme][1] is not None:
+            attrs = {a.name: list(a.ints) for a in n.attribute if a.ints}
+            nodes.append(helper.make_node("FakeQuantConv", list(n.input), list(n.output),
+                                          domain="qopt.test", scheme=scheme, **attrs))
+            continue
         if n.op_type != "Conv" and ALL_SCHEMES[scheme][1] is not None:
             fq_out = n.input[0] + "_fq_" + n.name
             nodes.append(helper.make_node("FakeQuantActivation", [n.input[0]], [fq_out],
@@ -66,7 +96,7 @@ def emulated_model(model, scheme):
 
 
 def run_reference(model, x):
-    ev = ReferenceEvaluator(model, new_ops=[FakeQuantActivation])
+    ev = ReferenceEvaluator(model, new_ops=[FakeQuantActivation, FakeQuantConv])
     return ev.run(None, {model.graph.input[0].name: x})[0]
 
 

@@ -498,6 +498,19 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     r.k = k;
     r.paddedK = kp;
     r.activation = "float";
+    if (s.activation && use == &wOperand) {
+      std::string why = s.activation->verifyShape({1, kp});
+      if (!why.empty())
+        return conv.emitError() << "qopt-quantize: layer '" << name << "': activation: " << why;
+      if (succeeded(convAsQuantizedGemm(conv, values, m, k, kp, s))) {
+        r.op = "Conv*";
+        r.activation = formatName(*s.activation) + " (im2col)";
+        layers.push_back(r);
+        if (cst->use_empty())
+          cst->erase();
+        return success();
+      }
+    }
     layers.push_back(r);
 
     OpBuilder b(use->getOwner());
@@ -518,6 +531,117 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     use->set(d);
     if (cst->use_empty())
       cst->erase();
+    return success();
+  }
+
+  /// Under an activation scheme an (ungrouped) convolution becomes a
+  /// quantized GEMM: y = im2col(x) [P, K] x W^T [K, M] (K in the weight's
+  /// (c, kh, kw) order, zero-padded to kp), quantized like a matmul's
+  /// activation (per row = per output position, or blocks along K), then
+  /// reshaped to [N, M, O...] and added to the convolution's init (bias).
+  LogicalResult convAsQuantizedGemm(linalg::GenericOp conv, const std::vector<float> &values,
+                                    int64_t m, int64_t k, int64_t kp, const QuantScheme &s) {
+    MLIRContext *ctx = conv.getContext();
+    SmallVector<AffineMap> maps = conv.getIndexingMapsArray();
+    int64_t loops = conv.getNumLoops(), nk = (loops - 3) / 2;
+    if (maps.size() != 3 || loops != 3 + 2 * nk || nk < 1)
+      return failure();
+    auto dimsMap = [&](ArrayRef<int64_t> dims) {
+      SmallVector<AffineExpr> e;
+      for (int64_t d : dims)
+        e.push_back(getAffineDimExpr(d, ctx));
+      return AffineMap::get(loops, 0, e, ctx);
+    };
+    SmallVector<int64_t> wDims = {1, 2}, yDims = {0, 1};
+    for (int64_t i = 0; i < nk; ++i) {
+      wDims.push_back(3 + i);
+      yDims.push_back(3 + nk + i);
+    }
+    if (maps[1] != dimsMap(wDims) || maps[2] != dimsMap(yDims) ||
+        maps[0].isFunctionOfDim(1))
+      return failure();
+    Value x = conv.getDpsInputs()[0];
+    auto yType = cast<RankedTensorType>(conv.getResult(0).getType());
+    auto wType = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+    int64_t batch = yType.getDimSize(0);
+    // im2col loops (n, o..., c, r...): conv dims n -> 0, c -> 1+nk, r_i -> 2+nk+i, o_i -> 1+i.
+    int64_t iloops = 2 + 2 * nk;
+    SmallVector<AffineExpr> repl(loops, getAffineConstantExpr(0, ctx));
+    repl[0] = getAffineDimExpr(0, ctx);
+    repl[2] = getAffineDimExpr(1 + nk, ctx);
+    for (int64_t i = 0; i < nk; ++i) {
+      repl[3 + i] = getAffineDimExpr(2 + nk + i, ctx);
+      repl[3 + nk + i] = getAffineDimExpr(1 + i, ctx);
+    }
+    AffineMap xMap = maps[0].replaceDimsAndSymbols(repl, {}, iloops, 0);
+    SmallVector<int64_t> colShape = {batch};
+    int64_t positions = batch;
+    for (int64_t i = 0; i < nk; ++i) {
+      colShape.push_back(yType.getDimSize(2 + i));
+      positions *= yType.getDimSize(2 + i);
+    }
+    for (int64_t i = 1; i < wType.getRank(); ++i)
+      colShape.push_back(wType.getDimSize(i));
+    OpBuilder b(conv);
+    Location loc = conv.getLoc();
+    Type f32 = b.getF32Type();
+    Value empty = tensor::EmptyOp::create(b, loc, colShape, f32);
+    Value col = linalg::GenericOp::create(
+                    b, loc, TypeRange{empty.getType()}, ValueRange{x}, ValueRange{empty},
+                    SmallVector<AffineMap>{xMap, AffineMap::getMultiDimIdentityMap(iloops, ctx)},
+                    SmallVector<utils::IteratorType>(iloops, utils::IteratorType::parallel),
+                    [](OpBuilder &nb, Location l, ValueRange a) { linalg::YieldOp::create(nb, l, a[0]); })
+                    .getResult(0);
+    SmallVector<ReassociationIndices> rows(2);
+    for (int64_t i = 0; i <= nk; ++i)
+      rows[0].push_back(i);
+    for (int64_t i = nk + 1; i < iloops; ++i)
+      rows[1].push_back(i);
+    Value lhs = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({positions, k}, f32),
+                                                col, rows);
+    if (kp != k)
+      lhs = tensor::createPadHighOp(RankedTensorType::get({positions, kp}, f32), lhs,
+                                    arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f)),
+                                    /*nofold=*/false, loc, b);
+    lhs = createQuantize(b, loc, lhs, *s.activation, s);
+    std::vector<float> kn(size_t(kp * m));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < kp; ++j)
+        kn[size_t(j * m + i)] = values[size_t(i * kp + j)];
+    Value w = createQuantize(b, loc, blobConstant(b, loc, {kp, m}, kn, "qopt_weight"), *s.weight, s);
+    Value y = MatmulOp::create(b, loc, RankedTensorType::get({positions, m}, f32), lhs, w,
+                               TypeAttr());
+    // [P, M] -> [N, O..., M] -> [N, M, O...], plus the convolution's init.
+    SmallVector<int64_t> nom = {batch};
+    for (int64_t i = 0; i < nk; ++i)
+      nom.push_back(yType.getDimSize(2 + i));
+    nom.push_back(m);
+    SmallVector<ReassociationIndices> outRows(2);
+    for (int64_t i = 0; i <= nk; ++i)
+      outRows[0].push_back(i);
+    outRows[1].push_back(nk + 1);
+    y = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(nom, f32), y, outRows);
+    int64_t rank = yType.getRank();
+    // out[n, m, o...] = init[n, m, o...] + y[n, o..., m]
+    SmallVector<AffineExpr> yExprs = {getAffineDimExpr(0, ctx)};
+    for (int64_t i = 0; i < nk; ++i)
+      yExprs.push_back(getAffineDimExpr(2 + i, ctx));
+    yExprs.push_back(getAffineDimExpr(1, ctx));
+    Value init = conv.getDpsInits()[0];
+    Value out = tensor::EmptyOp::create(b, loc, yType.getShape(), f32);
+    Value sum = linalg::GenericOp::create(
+                    b, loc, TypeRange{yType}, ValueRange{init, y}, ValueRange{out},
+                    SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                           AffineMap::get(rank, 0, yExprs, ctx),
+                                           AffineMap::getMultiDimIdentityMap(rank, ctx)},
+                    SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                    [](OpBuilder &nb, Location l, ValueRange a) {
+                      linalg::YieldOp::create(nb, l,
+                                              arith::AddFOp::create(nb, l, a[0], a[1]).getResult());
+                    })
+                    .getResult(0);
+    conv.getResult(0).replaceAllUsesWith(sum);
+    conv->erase();
     return success();
   }
 

@@ -105,3 +105,39 @@ func.func @conv(%x: tensor<1x1x5x5xf32>) -> tensor<1x2xf32> {
   } -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+// Under an activation scheme an imported convolution (loops n, m, c, r..., o...)
+// becomes a quantized GEMM: im2col [positions, C*kh*kw], zero-padded K,
+// quantized activations, qopt.matmul, back to [N, M, OH, OW] plus the init.
+// A4-LABEL: func.func @conv_gemm
+// A4: %[[COL:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x1x4x4xf32>) outs(%{{.*}} : tensor<1x2x2x1x3x3xf32>)
+// A4: %[[ROWS:.*]] = tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<1x2x2x1x3x3xf32> into tensor<4x9xf32>
+// A4: %[[PAD:.*]] = tensor.pad %[[ROWS]] low[0, 0] high[0, 7]
+// A4: %[[QX:.*]] = qopt.quantize %[[PAD]] : tensor<4x16xf32> to tensor<4x16x!qopt.format<f4E2M1FN, scale = f8E4M3FN, block = [16], axes = [1], tensor_scale = f32>>
+// A4: %[[QW:.*]] = qopt.quantize %{{.*}} : tensor<16x3xf32> to tensor<16x3x!qopt.format<f4E2M1FN, scale = f8E4M3FN, block = [16], axes = [0], tensor_scale = f32>>
+// A4: %[[Y:.*]] = qopt.matmul %[[QX]], %[[QW]] {{.*}} -> tensor<4x3xf32>
+// A4: %[[E:.*]] = tensor.expand_shape %[[Y]] {{\[}}[0, 1, 2], [3]] output_shape [1, 2, 2, 3]
+// A4: linalg.generic {{.*}} ins(%{{.*}}, %[[E]] : tensor<1x3x2x2xf32>, tensor<1x2x2x3xf32>)
+// A4-NOT: qopt.conv_weight
+// W4-LABEL: func.func @conv_gemm
+// W4-NOT: qopt.matmul
+// W4: attrs = {qopt.conv_weight}
+func.func @conv_gemm(%x: tensor<1x1x4x4xf32>) -> tensor<1x3x2x2xf32> {
+  %w = arith.constant dense<0.5> : tensor<3x1x3x3xf32>
+  %b = arith.constant 0.25 : f32
+  %e = tensor.empty() : tensor<1x3x2x2xf32>
+  %f = linalg.fill ins(%b : f32) outs(%e : tensor<1x3x2x2xf32>) -> tensor<1x3x2x2xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(n, m, c, r1, r2, o1, o2) -> (n, c, o1 + r1, o2 + r2)>,
+                                        affine_map<(n, m, c, r1, r2, o1, o2) -> (m, c, r1, r2)>,
+                                        affine_map<(n, m, c, r1, r2, o1, o2) -> (n, m, o1, o2)>],
+                       iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]}
+      ins(%x, %w : tensor<1x1x4x4xf32>, tensor<3x1x3x3xf32>) outs(%f : tensor<1x3x2x2xf32>)
+      attrs = {qopt.conv_weight} {
+  ^bb0(%a: f32, %v: f32, %acc: f32):
+    %p = arith.mulf %a, %v : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x3x2x2xf32>
+  return %y : tensor<1x3x2x2xf32>
+}

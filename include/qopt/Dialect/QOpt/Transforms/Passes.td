@@ -25,8 +25,9 @@ def QuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
     Schemes with activation formats (`w8a8-*`, `w4a8-*`, `w4a4-*`) also insert
     a `qopt.quantize` of the matmul's left operand, whose scales are computed
     at run time (per row for int8/fp8, per 32/16-block along K for MX/NV;
-    NVFP4 activations get their own FP32 tensor scale). Convolution
-    activations stay float.
+    NVFP4 activations get their own FP32 tensor scale). An ungrouped
+    convolution then becomes im2col x W^T: a `qopt.matmul` on its quantized
+    im2col rows; grouped convolutions keep float activations.
 
     `scheme`: `none`, `w8a16-int8`, `w4a16-int4-g128`, `w4a16-int4-g32`,
     `w8a16-fp8`, `w4a16-mxfp4`, `w6a16-mxfp6`, `w8a16-mxfp8`, `w8a16-mxint8`,
