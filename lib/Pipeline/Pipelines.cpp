@@ -56,6 +56,13 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
 } // namespace
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
+  if (options.rotate != "none") {
+    RotatePassOptions rotate;
+    rotate.rotate = options.rotate;
+    rotate.scheme = options.scheme;
+    rotate.exclude.assign(options.exclude.begin(), options.exclude.end());
+    pm.addPass(createRotatePass(rotate));
+  }
   if (options.scheme != "none" || !options.report.empty() || !options.layerSchemes.empty() ||
       !options.reportSchemes.empty()) {
     QuantizePassOptions quantize;

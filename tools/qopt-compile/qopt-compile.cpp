@@ -85,6 +85,13 @@ static cl::opt<std::string> scheme(
              "'w=FMT[;a=FMT][;rounding=rne|away|zero|up|down][;scale_mode=floor|ceil|even|rceil]' "
              "with FMT a preset (mxfp4, int4_g64, ...) or lib/Format spec"),
     cl::init("none"), cl::value_desc("SCHEME"), cl::cat(category));
+static cl::opt<std::string> rotateOpt(
+    "rotate",
+    cl::desc("Hadamard rotation of quantized matmuls: none (default), block (the weight "
+             "format's block along K), block:N, global; ',seed=S' adds random signs. The "
+             "weight half is folded at compile time, the activation half is an online fast "
+             "Walsh-Hadamard transform or folds into a linear producer"),
+    cl::init("none"), cl::value_desc("MODE[,seed=S]"), cl::cat(category));
 static cl::list<std::string> layerSchemes(
     "layer-scheme",
     cl::desc("Use SCHEME for layers whose ONNX node name matches GLOB (repeatable, first "
@@ -286,6 +293,13 @@ int main(int argc, char **argv) {
     return fail("bad pass manager options");
   mlir::qopt::X86PipelineOptions pipelineOptions;
   pipelineOptions.scheme = scheme;
+  {
+    mlir::qopt::RotateSpec spec;
+    std::string err;
+    if (failed(mlir::qopt::parseRotateSpec(rotateOpt, spec, err)))
+      return fail("--rotate: " + err);
+    pipelineOptions.rotate = rotateOpt;
+  }
   for (const std::string &e : excludes)
     pipelineOptions.exclude.push_back(e);
   for (const std::string &l : layerSchemes) {

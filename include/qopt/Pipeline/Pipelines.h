@@ -23,6 +23,10 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
   PassOptions::ListOption<std::string> layerSchemes{
       *this, "layer-scheme",
       llvm::cl::desc("Per-layer scheme overrides GLOB=SCHEME (ONNX node-name glob)")};
+  PassOptions::Option<std::string> rotate{
+      *this, "rotate",
+      llvm::cl::desc("Hadamard rotation (qopt-rotate): none, block, block:N, global[,seed=S]"),
+      llvm::cl::init("none")};
   PassOptions::ListOption<std::string> exclude{
       *this, "exclude", llvm::cl::desc("ONNX node-name globs of layers kept in float")};
   PassOptions::Option<std::string> report{

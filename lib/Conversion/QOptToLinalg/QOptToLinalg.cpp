@@ -11,6 +11,7 @@
 #include "qopt/Conversion/Codecs/ScaleCodecs.h"
 #include "qopt/Dialect/QOpt/IR/FormatBridge.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Format/Hadamard.h"
 #include "qopt/Format/Quantizer.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -352,6 +353,117 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
   }
 };
 
+/// qopt.hadamard -> a fast Walsh-Hadamard transform: log2(b) butterfly
+/// stages, each one linalg.generic over the axis viewed as [K/2h, 2, h]
+/// (out[g, 0, j] = x[g, 0, j] + x[g, 1, j], out[g, 1, j] = x[g, 0, j] -
+/// x[g, 1, j]), then one multiply by signs / sqrt(b) (lib/Format
+/// hadamardSigns). O(K log b) work per row, never a dense K x K product.
+struct LowerHadamard : OpRewritePattern<HadamardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(HadamardOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank(), axisAttr = int64_t(op.getAxis());
+    int64_t axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+    int64_t k = type.getDimSize(axis), block = int64_t(op.getBlock());
+    Type f32 = rewriter.getF32Type();
+    SmallVector<int64_t> shape(type.getShape());
+    auto mapGeneric = [&](Value in, ArrayRef<int64_t> viewShape, ArrayRef<AffineMap> inMaps,
+                          ArrayRef<Value> extra, Type elem,
+                          function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+      int64_t r = int64_t(viewShape.size());
+      Value init = tensor::EmptyOp::create(rewriter, loc, viewShape, elem);
+      SmallVector<Value> ins(inMaps.size() - extra.size(), in);
+      ins.append(extra.begin(), extra.end());
+      SmallVector<AffineMap> maps(inMaps);
+      maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx));
+      return linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{RankedTensorType::get(viewShape, elem)}, ins,
+                 ValueRange{init}, maps,
+                 SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+                 [&](OpBuilder &b, Location l, ValueRange a) {
+                   linalg::YieldOp::create(b, l, body(b, l, a));
+                 })
+          .getResult(0);
+    };
+    // The axis split into `parts` (replacing dim `axis`).
+    auto splitAxis = [&](ArrayRef<int64_t> parts) {
+      SmallVector<int64_t> view(shape.begin(), shape.begin() + axis);
+      view.append(parts.begin(), parts.end());
+      view.append(shape.begin() + axis + 1, shape.end());
+      SmallVector<ReassociationIndices> assoc;
+      for (int64_t i = 0; i < axis; ++i)
+        assoc.push_back({i});
+      ReassociationIndices group;
+      for (size_t i = 0; i < parts.size(); ++i)
+        group.push_back(axis + int64_t(i));
+      assoc.push_back(group);
+      for (int64_t i = axis + 1; i < rank; ++i)
+        assoc.push_back({i + int64_t(parts.size()) - 1});
+      return std::make_pair(view, assoc);
+    };
+    Value x = op.getInput();
+    if (!type.getElementType().isF32()) {
+      int64_t r = rank;
+      x = mapGeneric(x, shape, {AffineMap::getMultiDimIdentityMap(r, ctx)}, {}, f32,
+                     [&](OpBuilder &b, Location l, ValueRange a) {
+                       return emitExtendToF32(b, l, a[0]);
+                     });
+    }
+    for (int64_t h = 1; h < block; h *= 2) {
+      auto [view, assoc] = splitAxis({k / (2 * h), 2, h});
+      int64_t r = int64_t(view.size());
+      Value v = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(view, f32), x,
+                                              assoc);
+      auto pick = [&](int64_t t) {
+        SmallVector<AffineExpr> e;
+        for (int64_t d = 0; d < r; ++d)
+          e.push_back(d == axis + 1 ? getAffineConstantExpr(t, ctx) : getAffineDimExpr(d, ctx));
+        return AffineMap::get(r, 0, e, ctx);
+      };
+      Value out = mapGeneric(v, view, {pick(0), pick(1)}, {}, f32,
+                             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                               Value idx = linalg::IndexOp::create(b, l, axis + 1);
+                               Value first = arith::CmpIOp::create(
+                                   b, l, arith::CmpIPredicate::eq, idx,
+                                   arith::ConstantIndexOp::create(b, l, 0));
+                               Value sum = arith::AddFOp::create(b, l, a[0], a[1]);
+                               Value diff = arith::SubFOp::create(b, l, a[0], a[1]);
+                               return arith::SelectOp::create(b, l, first, sum, diff);
+                             });
+      x = tensor::CollapseShapeOp::create(rewriter, loc, RankedTensorType::get(shape, f32), out,
+                                          assoc);
+    }
+    // Normalisation and signs: x[..., g, i] * signs[i] / sqrt(b).
+    std::optional<uint64_t> seed;
+    if (auto s = op.getSeed())
+      seed = uint64_t(*s);
+    std::vector<float> factors = fmt::hadamardSigns(seed, block);
+    float norm = float(1.0 / std::sqrt(double(block)));
+    for (float &f : factors)
+      f *= norm;
+    Value fc = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(RankedTensorType::get({block}, f32), ArrayRef<float>(factors)));
+    auto [view, assoc] = splitAxis({k / block, block});
+    int64_t r = int64_t(view.size());
+    Value v = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(view, f32), x,
+                                            assoc);
+    Type elem = type.getElementType();
+    Value out = mapGeneric(v, view,
+                           {AffineMap::getMultiDimIdentityMap(r, ctx),
+                            AffineMap::get(r, 0, {getAffineDimExpr(axis + 1, ctx)}, ctx)},
+                           ArrayRef<Value>(fc), elem, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             Value m = arith::MulFOp::create(b, l, a[0], a[1]);
+                             return elem.isF32() ? m
+                                                 : Value(arith::TruncFOp::create(b, l, elem, m));
+                           });
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, type, out, assoc);
+    return success();
+  }
+};
+
 /// Signedness-only tensor.bitcasts (ui8 <-> i8) have no bufferization:
 /// bitcast(bitcast(x)) and bitcast(reshape(bitcast(x))) cancel out.
 struct FoldSignednessBitcasts : OpRewritePattern<tensor::BitcastOp> {
@@ -395,7 +507,7 @@ struct ConvertQOptToLinalgPass
                  ForwardAssembledPart<CodesOp>, ForwardAssembledPart<ScalesOp>,
                  ForwardAssembledPart<ZeroPointsOp>, ForwardAssembledPart<TensorScaleOp>,
                  ForwardExplicitScales, ForwardExplicitZeroPoints,
-                 FoldSignednessBitcasts, LowerMatmul>(ctx);
+                 FoldSignednessBitcasts, LowerMatmul, LowerHadamard>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // Dead quantized values are gone; whatever qopt op is left is unsupported.

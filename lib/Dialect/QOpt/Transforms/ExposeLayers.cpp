@@ -49,7 +49,7 @@ struct ExposeLayersPass : public mlir::qopt::impl::ExposeLayersPassBase<ExposeLa
         return;
       Builder b(func.getContext());
       for (auto [v, name] : llvm::zip(values, names))
-        func.insertResult(func.getNumResults(), v.getType(),
+        (void)func.insertResult(func.getNumResults(), v.getType(),
                           b.getDictionaryAttr(b.getNamedAttr("onnx.name", b.getStringAttr(name))));
       func.walk([&](func::ReturnOp ret) {
         SmallVector<Value> operands(ret.getOperands());

@@ -40,6 +40,17 @@ struct QuantScheme {
 /// when it does not parse.
 std::optional<QuantScheme> parseQuantScheme(llvm::StringRef scheme, std::string &error);
 
+/// A rotation request: none, block (the scheme's K block, or `block` when
+/// given as block:N), or global (the largest power of two dividing K), with
+/// optional random signs from `seed`.
+struct RotateSpec {
+  enum class Mode { None, Block, Global } mode = Mode::None;
+  int64_t block = 0;
+  std::optional<uint64_t> seed;
+};
+/// Parses `none | block | block:N | global` with an optional `,seed=S`.
+LogicalResult parseRotateSpec(llvm::StringRef spec, RotateSpec &out, std::string &error);
+
 /// The scheme names `parseQuantScheme` knows.
 std::vector<std::string> getQuantSchemeNames();
 

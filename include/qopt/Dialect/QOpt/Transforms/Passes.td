@@ -103,6 +103,44 @@ def MaterializeScalesPass : Pass<"qopt-materialize-scales"> {
                            "::mlir::math::MathDialect"];
 }
 
+def RotatePass : Pass<"qopt-rotate", "ModuleOp"> {
+  let summary = "Block or global Hadamard rotation of matmul weights and activations";
+  let description = [{
+    For every `qopt.matmul` with a constant weight W (K x N), rewrites
+    y = x W as y = (x R)(R^T W) with R = diag(H_b D, ..., H_b D): H_b the
+    normalised Walsh-Hadamard matrix, D random signs from `seed` (FORMATS.md
+    "Block Hadamard rotation"; lib/Format Hadamard.h). R^T W is computed at
+    compile time into a new constant (which `qopt-quantize` then quantizes).
+    x R folds into the producer's weights when x comes straight from another
+    constant-weight matmul with no other use; otherwise it is a
+    `qopt.hadamard` (lowered to a fast Walsh-Hadamard transform, O(K log b)
+    per row). The matmul is tagged `qopt.rotated = "online" | "folded"`.
+
+    `rotate`: `none`, `block` (b = the scheme's weight block along K: 32
+    for MX, 16 for NVFP4, the group of int4-gN; 32 for per-channel or
+    per-tensor formats), `block:N` (N a power of two dividing K), or
+    `global` (b = the largest power of two dividing K: all of K when it is a
+    power of two); `,seed=S` adds random signs. A block that does not divide
+    K is an error for `block:N`; with `block` the layer is left unrotated
+    with a warning. Without quantization the model computes the same function.
+    ```mlir
+    %y = qopt.matmul %x, %w : tensor<4x64xf32>, tensor<64x8xf32> -> tensor<4x8xf32>
+    // qopt-rotate{rotate=block:32}:
+    %r = qopt.hadamard %x {axis = -1 : i64, block = 32 : i64} : tensor<4x64xf32>
+    %y = qopt.matmul %r, %rotated_w {qopt.rotated = "online"} : ...
+    ```
+  }];
+  let options = [
+    Option<"rotate", "rotate", "std::string", "\"none\"",
+           "none | block | block:N | global, optionally ,seed=S">,
+    Option<"scheme", "scheme", "std::string", "\"none\"",
+           "The quantization scheme (for the block of the 'block' mode)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node-name globs of layers left unrotated">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect", "::mlir::arith::ArithDialect"];
+}
+
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
   let summary = "Return every quantizable layer's output from the public functions";
   let description = [{

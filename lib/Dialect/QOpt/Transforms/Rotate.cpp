@@ -1,0 +1,195 @@
+//===- Rotate.cpp - qopt-rotate: Hadamard rotations folded into weights ----===//
+//
+// Part of qopt. For y = x W (qopt.matmul, constant W: K x N) rewrites
+// y = (x R)(R^T W) with R = diag(H_b D, ...) (lib/Format Hadamard.h): R^T W
+// is computed at compile time (a new constant, quantized later by
+// qopt-quantize); x R becomes a qopt.hadamard (an online fast Walsh-Hadamard
+// transform), or folds into the producer's weights when x = z V comes
+// straight from another constant-weight qopt.matmul.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "qopt/Dialect/QOpt/IR/FormatBridge.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Format/Hadamard.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/GlobPattern.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_ROTATEPASS
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+namespace fmt = ::qopt::format;
+
+LogicalResult mlir::qopt::parseRotateSpec(llvm::StringRef spec, RotateSpec &out,
+                                          std::string &error) {
+  out = RotateSpec();
+  llvm::SmallVector<llvm::StringRef> parts;
+  spec.split(parts, ',');
+  llvm::StringRef mode = parts[0].trim();
+  if (mode == "none") {
+    out.mode = RotateSpec::Mode::None;
+  } else if (mode == "block") {
+    out.mode = RotateSpec::Mode::Block;
+  } else if (mode.consume_front("block:")) {
+    out.mode = RotateSpec::Mode::Block;
+    int64_t b = 0;
+    if (mode.getAsInteger(10, b) || b < 2 || (b & (b - 1))) {
+      error = "rotation block '" + mode.str() + "' is not a power of two >= 2";
+      return failure();
+    }
+    out.block = b;
+  } else if (mode == "global") {
+    out.mode = RotateSpec::Mode::Global;
+  } else {
+    error = "rotation '" + mode.str() + "' is not none, block, block:N or global";
+    return failure();
+  }
+  for (llvm::StringRef p : llvm::ArrayRef(parts).drop_front()) {
+    p = p.trim();
+    uint64_t seed = 0;
+    if (!p.consume_front("seed=") || p.getAsInteger(10, seed)) {
+      error = "rotation option '" + p.str() + "' is not seed=N";
+      return failure();
+    }
+    out.seed = seed;
+  }
+  return success();
+}
+
+namespace {
+
+Value blob(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, const std::vector<float> &v) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(v.data()), v.size() * 4);
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseResourceElementsAttr::get(type, "qopt_rotated_weight",
+                                     HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 8)));
+}
+
+/// The constant K x N weight of a matmul (also under a 2-D transpose), as
+/// K x N values.
+std::optional<std::vector<float>> weightKxN(MatmulOp op) {
+  Value w = op.getRhs();
+  bool transposed = false;
+  if (auto t = w.getDefiningOp<linalg::TransposeOp>();
+      t && t.getPermutation() == ArrayRef<int64_t>{1, 0}) {
+    w = t.getInput();
+    transposed = true;
+  }
+  auto cst = w.getDefiningOp<arith::ConstantOp>();
+  auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
+  if (!cst || rhsType.getRank() != 2 || !rhsType.getElementType().isF32() ||
+      !cast<RankedTensorType>(op.getLhs().getType()).getElementType().isF32())
+    return std::nullopt;
+  std::optional<std::vector<float>> data = getFloatValues(cst.getValue());
+  if (!data || !transposed)
+    return data;
+  int64_t k = rhsType.getDimSize(0), n = rhsType.getDimSize(1);
+  std::vector<float> kn(data->size());
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      kn[size_t(i * n + j)] = (*data)[size_t(j * k + i)];
+  return kn;
+}
+
+struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
+  using RotatePassBase::RotatePassBase;
+
+  void runOnOperation() override {
+    RotateSpec spec;
+    std::string error;
+    if (failed(parseRotateSpec(rotate, spec, error))) {
+      getOperation().emitError() << "qopt-rotate: " << error;
+      return signalPassFailure();
+    }
+    if (spec.mode == RotateSpec::Mode::None)
+      return;
+    // Block of the "block" mode: the scheme's weight K block (32 without one).
+    int64_t schemeBlock = 32;
+    if (!spec.block && spec.mode == RotateSpec::Mode::Block) {
+      std::optional<QuantScheme> s = parseQuantScheme(scheme, error);
+      if (!s) {
+        getOperation().emitError() << "qopt-rotate: " << error;
+        return signalPassFailure();
+      }
+      if (s->weight) {
+        const fmt::Granularity &g = s->weight->getGranularity();
+        if (g.kind == fmt::Granularity::Kind::Block)
+          for (size_t i = 0; i < g.axes.size(); ++i)
+            if (g.axes[i] == 0 || g.axes[i] == -2)
+              schemeBlock = g.sizes[i];
+      }
+    }
+    std::vector<llvm::GlobPattern> globs;
+    for (const std::string &e : exclude)
+      if (auto g = llvm::GlobPattern::create(e))
+        globs.push_back(std::move(*g));
+    SmallVector<MatmulOp> matmuls;
+    getOperation().walk([&](MatmulOp op) { matmuls.push_back(op); });
+    for (MatmulOp op : matmuls) {
+      std::string name;
+      if (auto n = dyn_cast<NameLoc>(op.getLoc()))
+        name = n.getName().str();
+      if (llvm::any_of(globs, [&](const llvm::GlobPattern &g) { return g.match(name); }))
+        continue;
+      if (failed(rotateMatmul(op, spec, schemeBlock)))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult rotateMatmul(MatmulOp op, const RotateSpec &spec, int64_t schemeBlock) {
+    std::optional<std::vector<float>> w = weightKxN(op);
+    if (!w)
+      return success(); // not a constant weight: left alone
+    auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
+    int64_t k = rhsType.getDimSize(0), n = rhsType.getDimSize(1);
+    int64_t b = spec.block ? spec.block : schemeBlock;
+    if (spec.mode == RotateSpec::Mode::Global)
+      b = fmt::largestPowerOfTwoDividing(k);
+    if (k % b != 0) {
+      if (spec.block)
+        return op.emitError() << "qopt-rotate: rotation block " << b << " does not divide K = "
+                              << k;
+      op.emitWarning() << "qopt-rotate: K = " << k << " is not a multiple of the rotation block "
+                       << b << "; layer left unrotated";
+      return success();
+    }
+    if (b < 2)
+      return success(); // odd K under "global": nothing to rotate
+    std::vector<float> signs = fmt::hadamardSigns(spec.seed, b);
+    // Weight side: R^T W, at compile time.
+    fmt::rotateMatrixRows(w->data(), k, n, b, signs);
+    OpBuilder builder(op);
+    Location loc = op.getLoc();
+    op.getRhsMutable().assign(blob(builder, loc, {k, n}, *w));
+    // Activation side: fold into a constant-weight producer, else online.
+    Value x = op.getLhs();
+    auto producer = x.getDefiningOp<MatmulOp>();
+    std::optional<std::vector<float>> v;
+    if (producer && x.hasOneUse() && (v = weightKxN(producer))) {
+      auto pType = cast<RankedTensorType>(producer.getRhs().getType());
+      fmt::rotateMatrixColumns(v->data(), pType.getDimSize(0), pType.getDimSize(1), b, signs);
+      OpBuilder pb(producer);
+      producer.getRhsMutable().assign(blob(pb, producer.getLoc(), pType.getShape(), *v));
+      op->setAttr("qopt.rotated", builder.getStringAttr("folded"));
+      return success();
+    }
+    IntegerAttr seedAttr = spec.seed ? builder.getI64IntegerAttr(int64_t(*spec.seed)) : IntegerAttr();
+    Value r = HadamardOp::create(builder, loc, x.getType(), x, builder.getI64IntegerAttr(-1),
+                                 builder.getI64IntegerAttr(b), seedAttr);
+    op.getLhsMutable().assign(r);
+    op->setAttr("qopt.rotated", builder.getStringAttr("online"));
+    return success();
+  }
+};
+
+} // namespace
