@@ -63,3 +63,23 @@ func.func @fake_quant(%x: tensor<4xf32>, %s: tensor<1xf32>) -> tensor<4xf32> {
   %d = qopt.dequantize %q : tensor<4x!qopt.int8> to tensor<4xf32>
   return %d : tensor<4xf32>
 }
+
+// -----
+// qopt.hadamard is a fast Walsh-Hadamard transform: log2(b) = 3 butterfly
+// stages over [K/2h, 2, h] views, then one multiply by signs / sqrt(b); no
+// K x K matrix anywhere.
+// CHECK-LABEL: func.func @hadamard_fwht
+// CHECK: arith.constant dense<[{{-?}}0.353553385, {{.*}}]> : tensor<8xf32>
+// CHECK: tensor.expand_shape %arg0 {{\[}}[0], [1, 2, 3]] output_shape [2, 8, 2, 1] : tensor<2x16xf32> into tensor<2x8x2x1xf32>
+// CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, 1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>]
+// CHECK: arith.addf
+// CHECK: arith.subf
+// CHECK: output_shape [2, 4, 2, 2]
+// CHECK: output_shape [2, 2, 2, 4]
+// CHECK: output_shape [2, 2, 8]
+// CHECK: arith.mulf
+// CHECK-NOT: tensor<16x16xf32>
+func.func @hadamard_fwht(%x: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %r = qopt.hadamard %x {axis = 1 : i64, block = 8 : i64, seed = 1 : i64} : tensor<2x16xf32>
+  return %r : tensor<2x16xf32>
+}

@@ -146,6 +146,17 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     }
   }
 
+  /// Points `op` at `w` (K x N) and erases the old weight chain if now dead.
+  static void replaceWeight(MatmulOp op, Value w) {
+    Operation *old = op.getRhs().getDefiningOp();
+    op.getRhsMutable().assign(w);
+    while (old && old->use_empty() && isa<arith::ConstantOp, linalg::TransposeOp>(old)) {
+      Operation *next = isa<linalg::TransposeOp>(old) ? old->getOperand(0).getDefiningOp() : nullptr;
+      old->erase();
+      old = next;
+    }
+  }
+
   LogicalResult rotateMatmul(MatmulOp op, const RotateSpec &spec, int64_t schemeBlock) {
     std::optional<std::vector<float>> w = weightKxN(op);
     if (!w)
@@ -170,7 +181,7 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     fmt::rotateMatrixRows(w->data(), k, n, b, signs);
     OpBuilder builder(op);
     Location loc = op.getLoc();
-    op.getRhsMutable().assign(blob(builder, loc, {k, n}, *w));
+    replaceWeight(op, blob(builder, loc, {k, n}, *w));
     // Activation side: fold into a constant-weight producer, else online.
     Value x = op.getLhs();
     auto producer = x.getDefiningOp<MatmulOp>();
@@ -179,7 +190,7 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
       auto pType = cast<RankedTensorType>(producer.getRhs().getType());
       fmt::rotateMatrixColumns(v->data(), pType.getDimSize(0), pType.getDimSize(1), b, signs);
       OpBuilder pb(producer);
-      producer.getRhsMutable().assign(blob(pb, producer.getLoc(), pType.getShape(), *v));
+      replaceWeight(producer, blob(pb, producer.getLoc(), pType.getShape(), *v));
       op->setAttr("qopt.rotated", builder.getStringAttr("folded"));
       return success();
     }
