@@ -26,14 +26,15 @@ std::vector<float> hadamardSigns(std::optional<uint64_t> seed, int64_t block) {
   return signs;
 }
 
-void rotateBlocks(float *data, int64_t n, int64_t stride, int64_t block,
-                  const std::vector<float> &signs) {
+/// FWHT (normalised) of every block; `pre` / `post` signs around it.
+static void transformBlocks(float *data, int64_t n, int64_t stride, int64_t block,
+                            const std::vector<float> &signs, bool signsFirst) {
   assert(block > 0 && (block & (block - 1)) == 0 && n % block == 0);
   std::vector<double> v(static_cast<size_t>(block));
   double norm = 1.0 / std::sqrt(double(block));
   for (int64_t start = 0; start < n; start += block) {
     for (int64_t i = 0; i < block; ++i)
-      v[size_t(i)] = data[(start + i) * stride];
+      v[size_t(i)] = double(data[(start + i) * stride]) * (signsFirst ? signs[size_t(i)] : 1.0f);
     for (int64_t h = 1; h < block; h *= 2)
       for (int64_t i = 0; i < block; i += 2 * h)
         for (int64_t j = i; j < i + h; ++j) {
@@ -42,8 +43,25 @@ void rotateBlocks(float *data, int64_t n, int64_t stride, int64_t block,
           v[size_t(j + h)] = a - b;
         }
     for (int64_t i = 0; i < block; ++i)
-      data[(start + i) * stride] = float(v[size_t(i)] * norm * signs[size_t(i)]);
+      data[(start + i) * stride] =
+          float(v[size_t(i)] * norm * (signsFirst ? 1.0f : signs[size_t(i)]));
   }
+}
+
+void rotateBlocks(float *data, int64_t n, int64_t stride, int64_t block,
+                  const std::vector<float> &signs) {
+  transformBlocks(data, n, stride, block, signs, /*signsFirst=*/false);
+}
+
+void unrotateBlocks(float *data, int64_t n, int64_t stride, int64_t block,
+                    const std::vector<float> &signs) {
+  transformBlocks(data, n, stride, block, signs, /*signsFirst=*/true);
+}
+
+void unrotateMatrixRows(float *w, int64_t rows, int64_t cols, int64_t block,
+                        const std::vector<float> &signs) {
+  for (int64_t c = 0; c < cols; ++c)
+    unrotateBlocks(w + c, rows, cols, block, signs);
 }
 
 void rotateMatrixRows(float *w, int64_t rows, int64_t cols, int64_t block,

@@ -27,6 +27,14 @@ std::vector<float> hadamardSigns(std::optional<uint64_t> seed, int64_t block);
 void rotateBlocks(float *data, int64_t n, int64_t stride, int64_t block,
                   const std::vector<float> &signs);
 
+/// The inverse of rotateBlocks: (H_b D)^-1 = D H_b (signs first, then the
+/// normalised FWHT).
+void unrotateBlocks(float *data, int64_t n, int64_t stride, int64_t block,
+                    const std::vector<float> &signs);
+/// The inverse of rotateMatrixRows: W from R^T W.
+void unrotateMatrixRows(float *w, int64_t rows, int64_t cols, int64_t block,
+                        const std::vector<float> &signs);
+
 /// W [rows x cols] row-major. Rows: R^T W with K = rows (each column
 /// rotated along K). Columns: W R (each row rotated along its columns).
 void rotateMatrixRows(float *w, int64_t rows, int64_t cols, int64_t block,

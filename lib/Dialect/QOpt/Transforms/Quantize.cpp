@@ -8,6 +8,7 @@
 
 #include "qopt/Dialect/QOpt/IR/FormatBridge.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Format/Hadamard.h"
 #include "qopt/Format/Quantizer.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -279,9 +280,10 @@ std::optional<double> weightSqnr(const WeightMatrix &w, const QuantScheme &s) {
 }
 
 struct LayerReport {
-  std::string name, op, format, activation;
+  std::string name, op, format, activation, rotation = "-";
   std::vector<int64_t> shape;
   double bitsPerWeight, sqnrDb, maxAbsError;
+  std::optional<double> sqnrUnrotatedDb; ///< weight SQNR had W not been rotated
   int64_t k, paddedK;
 };
 
@@ -440,6 +442,19 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     }
     LayerReport r = measure(name, wf, {kp, n}, values, {k, n}, s);
     r.op = "MatMul";
+    if (auto rb = op->getAttrOfType<IntegerAttr>("qopt.rotation_block")) {
+      // The weight is R^T W: show what quantizing W itself would have cost.
+      std::optional<uint64_t> seed;
+      if (auto sa = op->getAttrOfType<IntegerAttr>("qopt.rotation_seed"))
+        seed = uint64_t(sa.getInt());
+      std::vector<float> plain(values.begin(), values.begin() + k * n);
+      fmt::unrotateMatrixRows(plain.data(), k, n, rb.getInt(),
+                              fmt::hadamardSigns(seed, rb.getInt()));
+      WeightMatrix wm{plain, k, n};
+      r.sqnrUnrotatedDb = weightSqnr(wm, s);
+      auto how = op->getAttrOfType<StringAttr>("qopt.rotated");
+      r.rotation = "H" + std::to_string(rb.getInt()) + (how ? " " + how.str() : "");
+    }
     r.k = k;
     r.paddedK = kp;
     r.activation = s.activation ? formatName(*s.activation) : "float";
@@ -736,15 +751,27 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     };
     if (report == "-") {
       llvm::raw_ostream &os = llvm::outs();
-      os << llvm::format("%-28s %-6s %-12s %-30s %-22s %8s %9s %11s\n", "layer", "op", "weight",
+      bool rotated = llvm::any_of(layers, [](const LayerReport &l) { return l.sqnrUnrotatedDb; });
+      os << llvm::format("%-28s %-6s %-12s %-30s %-22s %8s %9s %11s", "layer", "op", "weight",
                          "weight format", "activations", "bits/w", "SQNR dB", "max |err|");
+      if (rotated)
+        os << llvm::format("  %-14s %11s", "rotation", "no-rot dB");
+      os << "\n";
       for (const LayerReport &l : layers) {
         std::string fmtName = l.format + (l.paddedK != l.k ? " (K pad " + std::to_string(l.k) +
                                                                  "->" + std::to_string(l.paddedK) + ")"
                                                            : "");
-        os << llvm::format("%-28s %-6s %-12s %-30s %-22s %8.3f %9.2f %11.4g\n", l.name.c_str(),
+        os << llvm::format("%-28s %-6s %-12s %-30s %-22s %8.3f %9.2f %11.4g", l.name.c_str(),
                            l.op.c_str(), shapeText(l.shape).c_str(), fmtName.c_str(),
                            l.activation.c_str(), l.bitsPerWeight, l.sqnrDb, l.maxAbsError);
+        if (rotated) {
+          os << llvm::format("  %-14s", l.rotation.c_str());
+          if (l.sqnrUnrotatedDb)
+            os << llvm::format(" %11.2f", *l.sqnrUnrotatedDb);
+          else
+            os << llvm::format(" %11s", "-");
+        }
+        os << "\n";
       }
       os << llvm::format("total: %d quantized layers, %.0f bytes of weights vs %.0f in FP32 "
                          "(%.2fx smaller)\n",
@@ -765,7 +792,11 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
                                        {"weight_sqnr_db", std::isinf(l.sqnrDb) ? 999.0 : l.sqnrDb},
                                        {"max_abs_error", l.maxAbsError},
                                        {"k", l.k},
-                                       {"padded_k", l.paddedK}});
+                                       {"padded_k", l.paddedK},
+                                       {"rotation", l.rotation},
+                                       {"weight_sqnr_db_unrotated",
+                                        l.sqnrUnrotatedDb ? llvm::json::Value(*l.sqnrUnrotatedDb)
+                                                          : llvm::json::Value(nullptr)}});
     }
     llvm::json::Object root{{"scheme", std::string(scheme)},
                             {"layers", std::move(arr)},

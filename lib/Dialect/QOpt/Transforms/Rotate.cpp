@@ -146,6 +146,15 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     }
   }
 
+  /// Records R on the matmul (qopt-quantize's report undoes it to show the
+  /// unrotated weight SQNR).
+  static void setRotationAttrs(MatmulOp op, int64_t b, const RotateSpec &spec) {
+    Builder builder(op.getContext());
+    op->setAttr("qopt.rotation_block", builder.getI64IntegerAttr(b));
+    if (spec.seed)
+      op->setAttr("qopt.rotation_seed", builder.getI64IntegerAttr(int64_t(*spec.seed)));
+  }
+
   /// Points `op` at `w` (K x N) and erases the old weight chain if now dead.
   static void replaceWeight(MatmulOp op, Value w) {
     Operation *old = op.getRhs().getDefiningOp();
@@ -192,6 +201,7 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
       OpBuilder pb(producer);
       replaceWeight(producer, blob(pb, producer.getLoc(), pType.getShape(), *v));
       op->setAttr("qopt.rotated", builder.getStringAttr("folded"));
+      setRotationAttrs(op, b, spec);
       return success();
     }
     IntegerAttr seedAttr = spec.seed ? builder.getI64IntegerAttr(int64_t(*spec.seed)) : IntegerAttr();
@@ -199,6 +209,7 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
                                  builder.getI64IntegerAttr(b), seedAttr);
     op.getLhsMutable().assign(r);
     op->setAttr("qopt.rotated", builder.getStringAttr("online"));
+    setRotationAttrs(op, b, spec);
     return success();
   }
 };
