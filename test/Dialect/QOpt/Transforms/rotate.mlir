@@ -8,7 +8,7 @@
 // BLOCK-LABEL: func.func @online
 // BLOCK: %[[W:.*]] = arith.constant dense_resource<qopt_rotated_weight> : tensor<64x8xf32>
 // BLOCK: %[[R:.*]] = qopt.hadamard %arg0 {axis = -1 : i64, block = 16 : i64} : tensor<4x64xf32>
-// BLOCK: qopt.matmul %[[R]], %[[W]] {qopt.rotated = "online"}
+// BLOCK: qopt.matmul %[[R]], %[[W]] {qopt.rotated = "online", qopt.rotation_block = 16 : i64}
 // GLOBAL-LABEL: func.func @online
 // GLOBAL: qopt.hadamard %arg0 {axis = -1 : i64, block = 64 : i64, seed = 7 : i64} : tensor<4x64xf32>
 // NONE-LABEL: func.func @online
@@ -27,9 +27,9 @@ func.func @online(%x: tensor<4x64xf32>) -> tensor<4x8xf32> {
 // BLOCK-LABEL: func.func @folded_into_producer
 // BLOCK-NOT: dense<2.5
 // BLOCK: %[[R:.*]] = qopt.hadamard %arg0
-// BLOCK: %[[X:.*]] = qopt.matmul %[[R]], %{{.*}} {qopt.rotated = "online"} : tensor<4x32xf32>, tensor<32x32xf32>
+// BLOCK: %[[X:.*]] = qopt.matmul %[[R]], %{{.*}} {qopt.rotated = "online", qopt.rotation_block = 16 : i64} : tensor<4x32xf32>, tensor<32x32xf32>
 // BLOCK-NOT: qopt.hadamard
-// BLOCK: qopt.matmul %[[X]], %{{.*}} {qopt.rotated = "folded"}
+// BLOCK: qopt.matmul %[[X]], %{{.*}} {qopt.rotated = "folded", qopt.rotation_block = 16 : i64}
 func.func @folded_into_producer(%z: tensor<4x32xf32>) -> tensor<4x8xf32> {
   %v = arith.constant dense<0.25> : tensor<32x32xf32>
   %w = arith.constant dense<0.5> : tensor<32x8xf32>
