@@ -56,6 +56,8 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
 } // namespace
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
+  if (options.foldNorms || options.rotate != "none")
+    pm.addPass(createFoldNormsPass());
   if (options.rotate != "none") {
     RotatePassOptions rotate;
     rotate.rotate = options.rotate;

@@ -187,3 +187,88 @@ def test_research_trend_table(tmp_path, capsys):
                                                ["none", "block", "global"]))
     assert table["w4a16-int4-g32", "block"] > table["w4a16-int4-g32", "none"]
     assert table["w4a16-mxfp4", "block"] > table["w4a16-mxfp4", "none"] - 0.5
+
+
+# --- norm folding ---------------------------------------------------------------
+NORMS = ["layernorm", "rms", "simplified", "rms23"]
+
+
+def norm_model(norm):
+    return models.transformer_block(seed=22, t=8, d=64, heads=4, hidden=160, norm=norm,
+                                    mlp="swiglu", opset=23 if norm == "rms23" else 20)
+
+
+def fold_norms_in_graph(model):
+    """gamma (and beta) of every norm feeding only MatMuls folded into their weights,
+    written here on the ONNX graph: W' = diag(gamma) W, an Add of beta W after it."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    users = {}
+    for n in g.node:
+        for i in n.input:
+            users.setdefault(i, []).append(n)
+    new_nodes = []
+    for n in g.node:
+        gamma = beta = None
+        if n.op_type in ("LayerNormalization", "RMSNormalization", "SimplifiedLayerNormalization"):
+            gamma = n.input[1]
+            beta = n.input[2] if len(n.input) > 2 and n.input[2] else None
+        elif n.op_type == "Mul" and n.input[1] in inits and numpy_helper.to_array(
+                inits[n.input[1]]).ndim == 1:
+            gamma = n.input[1]
+        if gamma is None or not all(u.op_type == "MatMul" and u.input[1] in inits
+                                    for u in users.get(n.output[0], [])):
+            continue
+        gv = numpy_helper.to_array(inits[gamma]).astype(np.float64)
+        bv = numpy_helper.to_array(inits[beta]).astype(np.float64) if beta else None
+        for u in users[n.output[0]]:
+            w = numpy_helper.to_array(inits[u.input[1]]).astype(np.float64)
+            inits[u.input[1]].CopyFrom(numpy_helper.from_array((gv[:, None] * w).astype(F32),
+                                                               u.input[1]))
+            if bv is not None:
+                shift_name = u.output[0] + "_beta_shift"
+                g.initializer.append(numpy_helper.from_array((bv @ w).astype(F32), shift_name))
+                out = u.output[0]
+                u.output[0] = out + "_pre_shift"
+                new_nodes.append((u, helper.make_node("Add", [u.output[0], shift_name], [out])))
+        inits[gamma].CopyFrom(numpy_helper.from_array(np.ones_like(gv, dtype=F32), gamma))
+        if beta:
+            inits[beta].CopyFrom(numpy_helper.from_array(np.zeros_like(bv, dtype=F32), beta))
+    for after, node in new_nodes:
+        idx = list(g.node).index(after)
+        g.node.insert(idx + 1, node)
+    return m
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_fold_norms_preserves_the_float_function(norm, tmp_path):
+    model = norm_model(norm)
+    _, base = compile_and_run(model, tmp_path)
+    for flags in (["--fold-norms"], ["--fold-norms", "--rotate=block:16,seed=4"]):
+        _, folded = compile_and_run(model, tmp_path, *flags)
+        rel = np.abs(folded.astype(np.float64) - base).max() / np.abs(base).max()
+        assert rel < 1e-5, f"{norm} {flags}: relative change {rel:.3g}"
+    # Five matmuls read a norm's output (Q, K, V; the two SwiGLU inputs): all folded.
+    mlir = tools.compile_model(tmp_path / "m.onnx", "-", "--emit=mlir", "--stop-after=import")
+    (tmp_path / "m.mlir").write_text(mlir.stdout)
+    import subprocess
+    out = subprocess.run([tools.tool("qopt-opt"), str(tmp_path / "m.mlir"), "--qopt-fold-norms"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("qopt.folded_norm") == 5
+
+
+@pytest.mark.parametrize("scheme,mode", [("w4a16-mxfp4", "none"), ("w4a16-int4-g32", "block"),
+                                         ("w4a4-nvfp4", "block,seed=2")])
+@pytest.mark.parametrize("norm", ["layernorm", "rms"])
+def test_folded_quantized_model_matches_emulation(norm, scheme, mode, tmp_path):
+    """Quantized weights are diag(gamma) W (then rotated): the emulation folds the norms
+    on the ONNX graph itself, then rotates and fake-quantizes as above."""
+    model = norm_model(norm)
+    x, got = compile_and_run(model, tmp_path, "--fold-norms", f"--scheme={scheme}",
+                             f"--rotate={mode}")
+    want = reference(emulated(fold_norms_in_graph(model), scheme, mode), x)
+    rel = np.abs(got.astype(np.float64) - want).max() / np.abs(want).max()
+    assert rel <= 1e-4, f"{norm} {scheme} --rotate={mode}: max relative error {rel:.3g}"

@@ -92,6 +92,11 @@ static cl::opt<std::string> rotateOpt(
              "weight half is folded at compile time, the activation half is an online fast "
              "Walsh-Hadamard transform or folds into a linear producer"),
     cl::init("none"), cl::value_desc("MODE[,seed=S]"), cl::cat(category));
+static cl::opt<bool> foldNorms(
+    "fold-norms",
+    cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
+             "weights (implied by --rotate)"),
+    cl::cat(category));
 static cl::list<std::string> layerSchemes(
     "layer-scheme",
     cl::desc("Use SCHEME for layers whose ONNX node name matches GLOB (repeatable, first "
@@ -299,6 +304,7 @@ int main(int argc, char **argv) {
     if (failed(mlir::qopt::parseRotateSpec(rotateOpt, spec, err)))
       return fail("--rotate: " + err);
     pipelineOptions.rotate = rotateOpt;
+    pipelineOptions.foldNorms = foldNorms;
   }
   for (const std::string &e : excludes)
     pipelineOptions.exclude.push_back(e);

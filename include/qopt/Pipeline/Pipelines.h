@@ -27,6 +27,11 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       *this, "rotate",
       llvm::cl::desc("Hadamard rotation (qopt-rotate): none, block, block:N, global[,seed=S]"),
       llvm::cl::init("none")};
+  PassOptions::Option<bool> foldNorms{
+      *this, "fold-norms",
+      llvm::cl::desc("Fold norm gamma/beta into the following weights (qopt-fold-norms); "
+                     "always on when rotate != none"),
+      llvm::cl::init(false)};
   PassOptions::ListOption<std::string> exclude{
       *this, "exclude", llvm::cl::desc("ONNX node-name globs of layers kept in float")};
   PassOptions::Option<std::string> report{

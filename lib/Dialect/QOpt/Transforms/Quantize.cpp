@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "Weights.h"
+
 #include "qopt/Dialect/QOpt/IR/FormatBridge.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Format/Hadamard.h"
@@ -220,38 +222,35 @@ struct WeightMatrix {
 };
 
 std::optional<WeightMatrix> getWeightMatrix(Operation *op) {
-  Value w;
-  bool transposedWeight = false, conv = false;
+  WeightMatrix m;
   if (auto mm = dyn_cast<MatmulOp>(op)) {
-    w = mm.getRhs();
-    if (auto t = w.getDefiningOp<linalg::TransposeOp>();
-        t && t.getPermutation() == ArrayRef<int64_t>{1, 0}) {
-      w = t.getInput();
-      transposedWeight = true;
-    }
-  } else {
-    w = op->getOperand(1);
-    if (auto e = w.getDefiningOp<tensor::ExpandShapeOp>())
-      w = e.getSrc();
-    conv = true;
+    std::optional<std::vector<float>> kn = getMatmulWeightKxN(mm);
+    if (!kn)
+      return std::nullopt;
+    auto t = cast<RankedTensorType>(mm.getRhs().getType());
+    m.k = t.getDimSize(0);
+    m.n = t.getDimSize(1);
+    m.values = std::move(*kn);
+    return m;
   }
+  // Convolution: weight [M, C/G, kh, kw] (possibly behind the grouping
+  // expand_shape) read as M rows of K.
+  Value w = op->getOperand(1);
+  if (auto e = w.getDefiningOp<tensor::ExpandShapeOp>())
+    w = e.getSrc();
   auto cst = w.getDefiningOp<arith::ConstantOp>();
   if (!cst)
     return std::nullopt;
   auto type = cast<RankedTensorType>(cst.getType());
   std::optional<std::vector<float>> data = getFloatValues(cst.getValue());
-  if (!data || !type.getElementType().isF32() || (!conv && type.getRank() != 2))
+  if (!data || !type.getElementType().isF32() || type.getRank() < 3)
     return std::nullopt;
-  WeightMatrix m;
-  int64_t rows = type.getDimSize(0), cols = type.getNumElements() / rows;
-  bool rowsAreN = transposedWeight || conv; // stored N x K
-  m.k = rowsAreN ? cols : rows;
-  m.n = rowsAreN ? rows : cols;
+  m.n = type.getDimSize(0);
+  m.k = type.getNumElements() / m.n;
   m.values.resize(size_t(m.k * m.n));
   for (int64_t i = 0; i < m.k; ++i)
     for (int64_t j = 0; j < m.n; ++j)
-      m.values[size_t(i * m.n + j)] = rowsAreN ? (*data)[size_t(j * m.k + i)]
-                                               : (*data)[size_t(i * m.n + j)];
+      m.values[size_t(i * m.n + j)] = (*data)[size_t(j * m.k + i)];
   return m;
 }
 
@@ -287,15 +286,6 @@ struct LayerReport {
   int64_t k, paddedK;
 };
 
-Value blobConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                   const std::vector<float> &values, StringRef name) {
-  auto type = RankedTensorType::get(shape, b.getF32Type());
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()), values.size() * 4);
-  return arith::ConstantOp::create(
-      b, loc,
-      DenseResourceElementsAttr::get(type, name,
-                                     HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 8)));
-}
 
 struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
   using QuantizePassBase::QuantizePassBase;
@@ -462,7 +452,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
 
     OpBuilder b(op);
     Location loc = op.getLoc();
-    Value weight = blobConstant(b, cst.getLoc(), {kp, n}, values, "qopt_weight");
+    Value weight = createWeightConstant(b, cst.getLoc(), {kp, n}, values, "qopt_weight");
     Value q = createQuantize(b, cst.getLoc(), weight, wf, s);
     Value lhs = op.getLhs();
     if (kp != k) {
@@ -530,7 +520,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
 
     OpBuilder b(use->getOwner());
     Location loc = cst.getLoc();
-    Value weight = blobConstant(b, loc, {m, kp}, values, "qopt_weight");
+    Value weight = createWeightConstant(b, loc, {m, kp}, values, "qopt_weight");
     Value q = createQuantize(b, loc, weight, wf, s);
     Value d = buildDequantizeFromParts(b, loc, q); // stays packed after folding
     if (kp != k) {
@@ -623,7 +613,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < kp; ++j)
         kn[size_t(j * m + i)] = values[size_t(i * kp + j)];
-    Value w = createQuantize(b, loc, blobConstant(b, loc, {kp, m}, kn, "qopt_weight"), *s.weight, s);
+    Value w = createQuantize(b, loc, createWeightConstant(b, loc, {kp, m}, kn, "qopt_weight"), *s.weight, s);
     Value y = MatmulOp::create(b, loc, RankedTensorType::get({positions, m}, f32), lhs, w,
                                TypeAttr());
     // [P, M] -> [N, O..., M] -> [N, M, O...], plus the convolution's init.

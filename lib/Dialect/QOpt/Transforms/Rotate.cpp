@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "Weights.h"
+
 #include "qopt/Dialect/QOpt/IR/FormatBridge.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Format/Hadamard.h"
@@ -66,41 +68,6 @@ LogicalResult mlir::qopt::parseRotateSpec(llvm::StringRef spec, RotateSpec &out,
 
 namespace {
 
-Value blob(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, const std::vector<float> &v) {
-  auto type = RankedTensorType::get(shape, b.getF32Type());
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(v.data()), v.size() * 4);
-  return arith::ConstantOp::create(
-      b, loc,
-      DenseResourceElementsAttr::get(type, "qopt_rotated_weight",
-                                     HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 8)));
-}
-
-/// The constant K x N weight of a matmul (also under a 2-D transpose), as
-/// K x N values.
-std::optional<std::vector<float>> weightKxN(MatmulOp op) {
-  Value w = op.getRhs();
-  bool transposed = false;
-  if (auto t = w.getDefiningOp<linalg::TransposeOp>();
-      t && t.getPermutation() == ArrayRef<int64_t>{1, 0}) {
-    w = t.getInput();
-    transposed = true;
-  }
-  auto cst = w.getDefiningOp<arith::ConstantOp>();
-  auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
-  if (!cst || rhsType.getRank() != 2 || !rhsType.getElementType().isF32() ||
-      !cast<RankedTensorType>(op.getLhs().getType()).getElementType().isF32())
-    return std::nullopt;
-  std::optional<std::vector<float>> data = getFloatValues(cst.getValue());
-  if (!data || !transposed)
-    return data;
-  int64_t k = rhsType.getDimSize(0), n = rhsType.getDimSize(1);
-  std::vector<float> kn(data->size());
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      kn[size_t(i * n + j)] = (*data)[size_t(j * k + i)];
-  return kn;
-}
-
 struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
   using RotatePassBase::RotatePassBase;
 
@@ -155,19 +122,8 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
       op->setAttr("qopt.rotation_seed", builder.getI64IntegerAttr(int64_t(*spec.seed)));
   }
 
-  /// Points `op` at `w` (K x N) and erases the old weight chain if now dead.
-  static void replaceWeight(MatmulOp op, Value w) {
-    Operation *old = op.getRhs().getDefiningOp();
-    op.getRhsMutable().assign(w);
-    while (old && old->use_empty() && isa<arith::ConstantOp, linalg::TransposeOp>(old)) {
-      Operation *next = isa<linalg::TransposeOp>(old) ? old->getOperand(0).getDefiningOp() : nullptr;
-      old->erase();
-      old = next;
-    }
-  }
-
   LogicalResult rotateMatmul(MatmulOp op, const RotateSpec &spec, int64_t schemeBlock) {
-    std::optional<std::vector<float>> w = weightKxN(op);
+    std::optional<std::vector<float>> w = getMatmulWeightKxN(op);
     if (!w)
       return success(); // not a constant weight: left alone
     auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
@@ -190,16 +146,16 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     fmt::rotateMatrixRows(w->data(), k, n, b, signs);
     OpBuilder builder(op);
     Location loc = op.getLoc();
-    replaceWeight(op, blob(builder, loc, {k, n}, *w));
+    replaceMatmulWeight(op, createWeightConstant(builder, loc, {k, n}, *w, "qopt_rotated_weight"));
     // Activation side: fold into a constant-weight producer, else online.
     Value x = op.getLhs();
     auto producer = x.getDefiningOp<MatmulOp>();
     std::optional<std::vector<float>> v;
-    if (producer && x.hasOneUse() && (v = weightKxN(producer))) {
+    if (producer && x.hasOneUse() && (v = getMatmulWeightKxN(producer))) {
       auto pType = cast<RankedTensorType>(producer.getRhs().getType());
       fmt::rotateMatrixColumns(v->data(), pType.getDimSize(0), pType.getDimSize(1), b, signs);
       OpBuilder pb(producer);
-      replaceWeight(producer, blob(pb, producer.getLoc(), pType.getShape(), *v));
+      replaceMatmulWeight(producer, createWeightConstant(pb, producer.getLoc(), pType.getShape(), *v, "qopt_rotated_weight"));
       op->setAttr("qopt.rotated", builder.getStringAttr("folded"));
       setRotationAttrs(op, b, spec);
       return success();

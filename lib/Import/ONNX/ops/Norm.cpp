@@ -209,6 +209,14 @@ static Normalized normalize(OpBuilder &b, Location loc, Value x, int32_t xdt, in
                                  nb, l, v, convertScalar(nb, l, a[next++], bias.dtype, cdt));
                            return convertScalar(nb, l, v, cdt, ydt);
                          });
+  // qopt-fold-norms moves a constant per-channel scale / bias of a norm over
+  // the last axis into the following weights; mark where they are.
+  if (scale.value && axes.size() == 1 && axes[0] == int64_t(shape.size()) - 1) {
+    Operation *op = r.y.getDefiningOp();
+    op->setAttr("qopt.norm_scale", b.getI64IntegerAttr(2));
+    if (bias.value)
+      op->setAttr("qopt.norm_bias", b.getI64IntegerAttr(3));
+  }
   return r;
 }
 

@@ -141,6 +141,25 @@ def RotatePass : Pass<"qopt-rotate", "ModuleOp"> {
   let dependentDialects = ["::mlir::qopt::QOptDialect", "::mlir::arith::ArithDialect"];
 }
 
+def FoldNormsPass : Pass<"qopt-fold-norms"> {
+  let summary = "Fold norm scales (gamma) and biases into the following matmul weights";
+  let description = [{
+    Where y = n * gamma (+ beta), with gamma / beta constant per channel of
+    the last axis, feeds only constant-weight `qopt.matmul`s (through
+    reshapes that keep that axis), rewrites each consumer's weight to
+    diag(gamma) W, adds beta W after it, and leaves y = n. Sites: the final
+    generic of an imported LayerNormalization / RMSNormalization /
+    SimplifiedLayerNormalization (`qopt.norm_scale` / `qopt.norm_bias`), and
+    any element-wise multiply by such a constant (a decomposed RMSNorm).
+    A float model computes the same function; rotations of the consumers then
+    act on the normalised (gamma-free) activations. Consumers are tagged
+    `qopt.folded_norm`. Run by the pipeline before `qopt-rotate` when
+    `fold-norms` is set (qopt-compile --fold-norms, implied by --rotate).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
   let summary = "Return every quantizable layer's output from the public functions";
   let description = [{

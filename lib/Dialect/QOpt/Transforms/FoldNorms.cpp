@@ -1,0 +1,209 @@
+//===- FoldNorms.cpp - qopt-fold-norms: norm scales into following weights -===//
+//
+// Part of qopt. y = n * gamma (+ beta) feeding only constant-weight matmuls
+// (through reshapes that keep the channel axis) becomes y = n, with
+// W' = diag(gamma) W in every consumer and beta W added after it. Sites: the
+// final generic of an imported LayerNormalization / RMSNormalization /
+// SimplifiedLayerNormalization (marked qopt.norm_scale / qopt.norm_bias by
+// the importer), and any element-wise multiply by a constant vector along the
+// last axis (a decomposed RMSNorm's "* g").
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "Weights.h"
+
+#include "qopt/Dialect/QOpt/IR/FormatBridge.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_FOLDNORMSPASS
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// Values of a constant operand of `op` that varies only along the last
+/// loop dim (d channels); nullopt otherwise.
+std::optional<std::vector<float>> channelConstant(linalg::GenericOp op, unsigned i, int64_t d) {
+  auto cst = op.getDpsInputs()[i].getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  AffineMap map = op.getIndexingMapsArray()[i];
+  unsigned last = op.getNumLoops() - 1;
+  for (AffineExpr e : map.getResults()) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
+      continue;
+    if (auto dim = dyn_cast<AffineDimExpr>(e); dim && dim.getPosition() == last)
+      continue;
+    return std::nullopt;
+  }
+  std::optional<std::vector<float>> v = getFloatValues(cst.getValue());
+  if (!v || !cast<RankedTensorType>(cst.getType()).getElementType().isF32())
+    return std::nullopt;
+  if (v->size() == 1)
+    v->assign(size_t(d), (*v)[0]);
+  if (int64_t(v->size()) != d)
+    return std::nullopt;
+  return v;
+}
+
+/// The matmuls fed by `v` (through channel-preserving reshapes); nullopt if
+/// anything else uses it or a weight is not constant.
+std::optional<SmallVector<MatmulOp>> consumingMatmuls(Value v, int64_t d) {
+  SmallVector<MatmulOp> result;
+  SmallVector<Value> work = {v};
+  while (!work.empty()) {
+    Value cur = work.pop_back_val();
+    for (OpOperand &use : cur.getUses()) {
+      Operation *user = use.getOwner();
+      if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user)) {
+        auto t = cast<RankedTensorType>(user->getResult(0).getType());
+        if (t.getShape().back() != d)
+          return std::nullopt;
+        work.push_back(user->getResult(0));
+        continue;
+      }
+      auto mm = dyn_cast<MatmulOp>(user);
+      if (!mm || use.getOperandNumber() != 0 || !getMatmulWeightKxN(mm))
+        return std::nullopt;
+      result.push_back(mm);
+    }
+  }
+  if (result.empty())
+    return std::nullopt;
+  return result;
+}
+
+struct FoldNormsPass : public mlir::qopt::impl::FoldNormsPassBase<FoldNormsPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> sites;
+    getOperation()->walk([&](linalg::GenericOp op) { sites.push_back(op); });
+    for (linalg::GenericOp op : sites)
+      foldSite(op);
+  }
+
+  /// A plain y = x * c (c constant along the last axis): the operand index of c.
+  static std::optional<unsigned> plainScale(linalg::GenericOp op) {
+    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+        op.getNumParallelLoops() != op.getNumLoops())
+      return std::nullopt;
+    Block &body = op.getRegion().front();
+    if (body.getOperations().size() != 2)
+      return std::nullopt;
+    auto mul = dyn_cast<arith::MulFOp>(body.front());
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    if (!mul || yield.getOperand(0) != mul.getResult())
+      return std::nullopt;
+    auto a = dyn_cast<BlockArgument>(mul.getLhs()), b = dyn_cast<BlockArgument>(mul.getRhs());
+    if (!a || !b || a.getArgNumber() > 1 || b.getArgNumber() > 1 || a == b)
+      return std::nullopt;
+    for (unsigned i : {0u, 1u})
+      if (op.getDpsInputs()[i].getDefiningOp<arith::ConstantOp>() &&
+          op.getIndexingMapsArray()[1 - i].isIdentity() &&
+          op.getDpsInputs()[1 - i].getType() == op.getResult(0).getType())
+        return i;
+    return std::nullopt;
+  }
+
+  void foldSite(linalg::GenericOp op) {
+    auto type = dyn_cast<RankedTensorType>(op.getResult(0).getType());
+    if (!type || !type.getElementType().isF32() || type.getRank() < 1)
+      return;
+    int64_t d = type.getShape().back();
+    std::optional<unsigned> scaleIdx, biasIdx;
+    bool plain = false;
+    if (auto s = op->getAttrOfType<IntegerAttr>("qopt.norm_scale")) {
+      scaleIdx = unsigned(s.getInt());
+      if (auto b = op->getAttrOfType<IntegerAttr>("qopt.norm_bias"))
+        biasIdx = unsigned(b.getInt());
+    } else if ((scaleIdx = plainScale(op))) {
+      plain = true;
+    } else {
+      return;
+    }
+    std::optional<std::vector<float>> gamma = channelConstant(op, *scaleIdx, d), beta;
+    if (!gamma)
+      return;
+    if (biasIdx && !(beta = channelConstant(op, *biasIdx, d)))
+      return;
+    std::optional<SmallVector<MatmulOp>> matmuls = consumingMatmuls(op.getResult(0), d);
+    if (!matmuls)
+      return;
+    for (MatmulOp mm : *matmuls) {
+      std::vector<float> w = *getMatmulWeightKxN(mm);
+      int64_t n = cast<RankedTensorType>(mm.getRhs().getType()).getDimSize(1);
+      std::vector<float> shift;
+      if (beta) { // beta W, from the original weight
+        shift.assign(size_t(n), 0.0f);
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0;
+          for (int64_t k = 0; k < d; ++k)
+            acc += double((*beta)[size_t(k)]) * w[size_t(k * n + j)];
+          shift[size_t(j)] = float(acc);
+        }
+      }
+      for (int64_t k = 0; k < d; ++k)
+        for (int64_t j = 0; j < n; ++j)
+          w[size_t(k * n + j)] *= (*gamma)[size_t(k)];
+      OpBuilder b(mm);
+      replaceMatmulWeight(mm, createWeightConstant(b, mm.getLoc(), {d, n}, w, "qopt_norm_folded"));
+      mm->setAttr("qopt.folded_norm", b.getUnitAttr());
+      if (beta)
+        addShift(mm, shift);
+    }
+    OpBuilder b(op);
+    if (plain) {
+      Operation *scaleDef = op.getDpsInputs()[*scaleIdx].getDefiningOp();
+      op.getResult(0).replaceAllUsesWith(op.getDpsInputs()[1 - *scaleIdx]);
+      op->erase();
+      if (scaleDef && scaleDef->use_empty())
+        scaleDef->erase();
+      return;
+    }
+    auto constantLike = [&](unsigned i, float v) {
+      Value old = op.getDpsInputs()[i];
+      auto t = cast<RankedTensorType>(old.getType());
+      op->setOperand(i, arith::ConstantOp::create(b, op.getLoc(), DenseElementsAttr::get(t, v)));
+      if (Operation *def = old.getDefiningOp(); def && def->use_empty())
+        def->erase();
+    };
+    constantLike(*scaleIdx, 1.0f);
+    if (biasIdx)
+      constantLike(*biasIdx, 0.0f);
+    op->removeAttr("qopt.norm_scale");
+    op->removeAttr("qopt.norm_bias");
+  }
+
+  /// y -> y + shift (broadcast over rows) after `mm`.
+  static void addShift(MatmulOp mm, const std::vector<float> &shift) {
+    OpBuilder b(mm->getContext());
+    b.setInsertionPointAfter(mm);
+    Location loc = mm.getLoc();
+    auto type = cast<RankedTensorType>(mm.getType());
+    MLIRContext *ctx = b.getContext();
+    Value c = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({int64_t(shift.size())}, b.getF32Type()),
+                               ArrayRef<float>(shift)));
+    Value init = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+    auto add = linalg::GenericOp::create(
+        b, loc, TypeRange{type}, ValueRange{mm.getResult(), c}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(2, ctx),
+                               AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx),
+                               AffineMap::getMultiDimIdentityMap(2, ctx)},
+        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+        [](OpBuilder &nb, Location l, ValueRange a) {
+          linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[0], a[1]).getResult());
+        });
+    mm.getResult().replaceAllUsesExcept(add.getResult(0), add);
+  }
+};
+
+} // namespace

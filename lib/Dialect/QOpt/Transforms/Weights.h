@@ -1,0 +1,36 @@
+//===- Weights.h - constant matmul weights for the qopt transforms -*- C++ -*-===//
+//
+// Part of qopt. Shared by qopt-rotate, qopt-fold-norms and qopt-quantize:
+// reading a qopt.matmul's constant weight as K x N values (also through a
+// 2-D transpose, as Gemm transB imports), making a new weight constant, and
+// swapping it in.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_DIALECT_QOPT_TRANSFORMS_WEIGHTS_H
+#define QOPT_LIB_DIALECT_QOPT_TRANSFORMS_WEIGHTS_H
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <optional>
+#include <vector>
+
+namespace mlir::qopt {
+
+/// The constant f32 weight of `op` as K x N row-major values (a transposed
+/// N x K constant is transposed back); nullopt when the weight is not a
+/// constant or either operand is not a 2-D f32 tensor.
+std::optional<std::vector<float>> getMatmulWeightKxN(MatmulOp op);
+
+/// An f32 `dense_resource` constant holding `values` (row-major `shape`).
+Value createWeightConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                           const std::vector<float> &values, StringRef name);
+
+/// Points `op` at the K x N weight `w` and erases the old constant (and
+/// transpose) if nothing else uses them.
+void replaceMatmulWeight(MatmulOp op, Value w);
+
+} // namespace mlir::qopt
+
+#endif // QOPT_LIB_DIALECT_QOPT_TRANSFORMS_WEIGHTS_H
