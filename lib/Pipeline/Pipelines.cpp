@@ -58,6 +58,11 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
   if (options.foldNorms || options.rotate != "none")
     pm.addPass(createFoldNormsPass());
+  if (options.reorder != "none") {
+    ReorderChannelsPassOptions reorder;
+    reorder.reorder = options.reorder;
+    pm.addPass(createReorderChannelsPass(reorder));
+  }
   if (options.rotate != "none") {
     RotatePassOptions rotate;
     rotate.rotate = options.rotate;

@@ -92,6 +92,11 @@ static cl::opt<std::string> rotateOpt(
              "weight half is folded at compile time, the activation half is an online fast "
              "Walsh-Hadamard transform or folds into a linear producer"),
     cl::init("none"), cl::value_desc("MODE[,seed=S]"), cl::cat(category));
+static cl::opt<std::string> reorderOpt(
+    "reorder",
+    cl::desc("Input-channel reordering of matmuls: none (default), magnitude (outlier "
+             "channels share blocks; the permutation folds into the producers at compile time)"),
+    cl::init("none"), cl::value_desc("none|magnitude"), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
     cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
@@ -305,6 +310,9 @@ int main(int argc, char **argv) {
       return fail("--rotate: " + err);
     pipelineOptions.rotate = rotateOpt;
     pipelineOptions.foldNorms = foldNorms;
+    if (reorderOpt != "none" && reorderOpt != "magnitude")
+      return fail("--reorder=" + reorderOpt + " is not none or magnitude");
+    pipelineOptions.reorder = reorderOpt;
   }
   for (const std::string &e : excludes)
     pipelineOptions.exclude.push_back(e);

@@ -32,6 +32,10 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::desc("Fold norm gamma/beta into the following weights (qopt-fold-norms); "
                      "always on when rotate != none"),
       llvm::cl::init(false)};
+  PassOptions::Option<std::string> reorder{
+      *this, "reorder",
+      llvm::cl::desc("Channel reordering (qopt-reorder-channels): none, magnitude"),
+      llvm::cl::init("none")};
   PassOptions::ListOption<std::string> exclude{
       *this, "exclude", llvm::cl::desc("ONNX node-name globs of layers kept in float")};
   PassOptions::Option<std::string> report{

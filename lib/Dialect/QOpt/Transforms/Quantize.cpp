@@ -280,6 +280,7 @@ std::optional<double> weightSqnr(const WeightMatrix &w, const QuantScheme &s) {
 
 struct LayerReport {
   std::string name, op, format, activation, rotation = "-";
+  bool reordered = false;
   std::vector<int64_t> shape;
   double bitsPerWeight, sqnrDb, maxAbsError;
   std::optional<double> sqnrUnrotatedDb; ///< weight SQNR had W not been rotated
@@ -432,6 +433,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     }
     LayerReport r = measure(name, wf, {kp, n}, values, {k, n}, s);
     r.op = "MatMul";
+    r.reordered = op->hasAttr("qopt.reordered");
     if (auto rb = op->getAttrOfType<IntegerAttr>("qopt.rotation_block")) {
       // The weight is R^T W: show what quantizing W itself would have cost.
       std::optional<uint64_t> seed;
@@ -784,6 +786,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
                                        {"k", l.k},
                                        {"padded_k", l.paddedK},
                                        {"rotation", l.rotation},
+                                       {"reordered", l.reordered},
                                        {"weight_sqnr_db_unrotated",
                                         l.sqnrUnrotatedDb ? llvm::json::Value(*l.sqnrUnrotatedDb)
                                                           : llvm::json::Value(nullptr)}});

@@ -160,6 +160,27 @@ def FoldNormsPass : Pass<"qopt-fold-norms"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ReorderChannelsPass : Pass<"qopt-reorder-channels"> {
+  let summary = "Permute matmul input channels so that outliers share blocks";
+  let description = [{
+    For every `qopt.matmul` with a constant weight W (K x N) sorts the K
+    channels by decreasing weight-row magnitude (max |W[k, :]|, stable), so
+    that outlier channels share quantization blocks: W' = W[p, :]. The
+    activation side x' = x[:, p] costs nothing at run time: it is folded into
+    x's producers at compile time: the columns of constant-weight matmuls
+    that produce x, the per-channel constants (biases, scales) of the
+    element-wise ops in between (GELU, SiLU, SwiGLU's product, bias adds),
+    through reshapes that keep the channel axis. When any value on that path
+    has another user, or a producer is not of that kind, the layer is left
+    alone. Consumers are tagged `qopt.reordered`. A float model computes the
+    same function.
+  }];
+  let options = [
+    Option<"reorder", "reorder", "std::string", "\"magnitude\"", "none | magnitude">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
   let summary = "Return every quantizable layer's output from the public functions";
   let description = [{
