@@ -149,3 +149,13 @@ def act_fq(scheme, x):
     xp = np.zeros((x.shape[0], kp), F32)
     xp[:, :k] = x
     return fa(xp)[:, :k]
+
+
+def with_test_nodes(model, nodes):
+    """`model` with its node list replaced by `nodes` (which may use the "qopt.test"
+    custom-op domain of the emulations)."""
+    from onnx import helper
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    model.opset_import.append(helper.make_opsetid("qopt.test", 1))
+    return model

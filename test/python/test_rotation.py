@@ -14,7 +14,7 @@ from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
 from qopt import models, tools
-from scheme_emulation import ALL_SCHEMES, BLOCKS, F32, act_fq, weight_fq
+from scheme_emulation import with_test_nodes, ALL_SCHEMES, BLOCKS, F32, act_fq, weight_fq
 
 MODELS = {
     "mlp": lambda: models.mlp_model(seed=21, m=8, d=128, hidden=256),
@@ -115,10 +115,7 @@ def emulated(model, scheme, mode):
                 block=b if rotate else 1, seed=-1 if s is None else s))
             n.input[0] = out
         nodes.append(n)
-    del m.graph.node[:]
-    m.graph.node.extend(nodes)
-    m.opset_import.append(helper.make_opsetid("qopt.test", 1))
-    return m
+    return with_test_nodes(m, nodes)
 
 
 def reference(model, x):
@@ -311,10 +308,7 @@ def reordered_emulation(model, scheme, layers):
                                       scheme=scheme if act else "none"))
         n.input[0] = out
         nodes.append(n)
-    del m.graph.node[:]
-    m.graph.node.extend(nodes)
-    m.opset_import.append(helper.make_opsetid("qopt.test", 1))
-    return m
+    return with_test_nodes(m, nodes)
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))

@@ -14,7 +14,7 @@ from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
 from qopt import models, tools
-from scheme_emulation import ALL_SCHEMES, F32, act_fq, weight_fq
+from scheme_emulation import with_test_nodes, ALL_SCHEMES, F32, act_fq, weight_fq
 
 MODELS = {
     "mlp": lambda: models.mlp_model(seed=21, m=8, d=128, hidden=256),
@@ -89,10 +89,7 @@ def emulated_model(model, scheme):
                                           domain="qopt.test", scheme=scheme))
             n.input[0] = fq_out
         nodes.append(n)
-    del m.graph.node[:]
-    m.graph.node.extend(nodes)
-    m.opset_import.append(helper.make_opsetid("qopt.test", 1))
-    return m
+    return with_test_nodes(m, nodes)
 
 
 def run_reference(model, x):
