@@ -56,6 +56,11 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
 } // namespace
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
+  if (options.smooth >= 0) {
+    SmoothPassOptions smooth;
+    smooth.alpha = options.smooth;
+    pm.addPass(createSmoothPass(smooth));
+  }
   if (options.foldNorms || options.rotate != "none")
     pm.addPass(createFoldNormsPass());
   if (options.reorder != "none") {

@@ -339,3 +339,97 @@ def test_reordered_quantized_model_matches_emulation(kind, scheme, tmp_path):
         None, {model.graph.input[0].name: x})[0]
     rel = np.abs(got.astype(np.float64) - want).max() / np.abs(want).max()
     assert rel <= 1e-4, f"{kind} {scheme}: max relative error {rel:.3g}"
+
+
+# --- SmoothQuant ----------------------------------------------------------------
+def calibration_dir(model, tmp_path, sets=4):
+    shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    rng = np.random.default_rng(77)
+    cal = tmp_path / "cal"
+    xs = []
+    for i in range(sets):
+        (cal / f"set{i}").mkdir(parents=True, exist_ok=True)
+        x = rng.standard_normal(shape).astype(F32)
+        np.save(cal / f"set{i}" / "x.npy", x)
+        xs.append(x)
+    return cal, xs
+
+
+class ScaleActivation(OpRun):
+    op_domain = "qopt.test"
+
+    def _run(self, x, inv=None):
+        return ((x * np.asarray(inv, F32)).astype(F32),)
+
+
+def smoothed_emulation(model, scheme, alpha, xs):
+    """SmoothQuant on the ONNX graph, written here: per-channel max |x| of every
+    constant-weight MatMul input over the calibration inputs (ONNX ReferenceEvaluator),
+    s = xmax^alpha / wmax^(1-alpha) shared by the MatMuls reading the same tensor,
+    W' = diag(s) W (then fake-quantized), x' = x / s."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    inits = {t.name: t for t in m.graph.initializer}
+    mms = [n for n in m.graph.node if n.op_type == "MatMul" and n.input[1] in inits]
+    inputs = sorted({n.input[0] for n in mms})
+    ev = ReferenceEvaluator(model)
+    xmax = {}
+    for x in xs:
+        vals = ev.run(inputs, {model.graph.input[0].name: x})
+        for name, v in zip(inputs, vals):
+            cur = np.abs(v.reshape(-1, v.shape[-1])).max(axis=0)
+            xmax[name] = np.maximum(xmax.get(name, 0), cur)
+    nodes = []
+    for name in inputs:
+        group = [n for n in mms if n.input[0] == name]
+        wmax = np.max([np.abs(numpy_helper.to_array(inits[n.input[1]])).max(axis=1)
+                       for n in group], axis=0)
+        xm = xmax[name].astype(np.float64)
+        s = np.where((xm > 0) & (wmax > 0),
+                     np.clip(xm ** alpha / wmax.astype(np.float64) ** (1 - alpha), 1e-5, 1e5),
+                     1.0).astype(F32)
+        scaled = name + "_smoothed"
+        nodes.append(helper.make_node("ScaleActivation", [name], [scaled], domain="qopt.test",
+                                      inv=[float(v) for v in (np.float32(1) / s)]))
+        for n in group:
+            w = numpy_helper.to_array(inits[n.input[1]]) * s[:, None]
+            if scheme != "none":
+                w = weight_fq(scheme, w.astype(F32))
+            inits[n.input[1]].CopyFrom(numpy_helper.from_array(w.astype(F32), n.input[1]))
+            n.input[0] = scaled
+    producer_of = {o: i for i, n in enumerate(m.graph.node) for o in n.output}
+    out = list(m.graph.node)
+    for node in sorted(nodes, key=lambda nd: -producer_of.get(nd.input[0], -1)):
+        out.insert(producer_of.get(node.input[0], -1) + 1, node)
+    return with_test_nodes(m, out)
+
+
+@pytest.mark.parametrize("kind,norm", [("mlp", None), ("attention", "rms"),
+                                       ("attention", "layernorm")])
+def test_smooth_preserves_the_float_function(kind, norm, tmp_path):
+    model = MODELS[kind]() if norm is None else norm_model(norm)
+    cal, _ = calibration_dir(model, tmp_path)
+    _, base = compile_and_run(model, tmp_path)
+    bad = tools.compile_model(tmp_path / "m.onnx", tmp_path / "bad.so", "--smooth=0.5")
+    assert bad.returncode != 0 and "--smooth needs --calibration-data" in bad.stderr
+    assert not (tmp_path / "bad.so").exists()
+    for flags in (["--smooth=0.5"], ["--smooth=0.8", "--rotate=block"]):
+        _, got = compile_and_run(model, tmp_path, *flags, f"--calibration-data={cal}")
+        rel = np.abs(got.astype(np.float64) - base).max() / np.abs(base).max()
+        assert rel < 1e-5, f"{kind} {norm} {flags}: relative change {rel:.3g}"
+
+
+@pytest.mark.parametrize("scheme", ["w8a16-int8", "w4a16-int4-g32", "w4a16-mxfp4"])
+@pytest.mark.parametrize("norm", ["rms", "layernorm"])
+def test_smoothed_quantized_model_matches_emulation(norm, scheme, tmp_path):
+    import json
+    model = norm_model(norm)
+    cal, xs = calibration_dir(model, tmp_path)
+    x, got = compile_and_run(model, tmp_path, "--smooth=0.5", f"--calibration-data={cal}",
+                             f"--scheme={scheme}", f"--report={tmp_path / 'r.json'}")
+    smoothed = [l["smoothed"] for l in json.loads((tmp_path / "r.json").read_text())["layers"]]
+    assert smoothed.count("folded") == 5 and smoothed.count("online") == 2, smoothed
+    want = ReferenceEvaluator(smoothed_emulation(model, scheme, 0.5, xs),
+                              new_ops=[ScaleActivation]).run(None, {"x": x})[0]
+    rel = np.abs(got.astype(np.float64) - want).max() / np.abs(want).max()
+    assert rel <= 1e-4, f"{norm} {scheme}: max relative error {rel:.3g}"

@@ -89,11 +89,14 @@ LogicalResult loadSets(llvm::StringRef dir, const mlir::qopt::ModelInterface &if
 /// lowered with `scheme`.
 LogicalResult buildProbe(ModuleOp module, llvm::StringRef entry, const std::string &scheme,
                          const CalibrationOptions &options, bool withOverrides,
-                         const std::string &libPath, std::string &error) {
+                         const std::string &libPath, std::string &error,
+                         bool exposeInputs = false) {
   OwningOpRef<ModuleOp> clone(module.clone());
   {
     PassManager pm(module.getContext());
-    pm.addPass(mlir::qopt::createExposeLayersPass());
+    mlir::qopt::ExposeLayersPassOptions expose;
+    expose.inputs = exposeInputs;
+    pm.addPass(mlir::qopt::createExposeLayersPass(expose));
     if (failed(pm.run(*clone))) {
       error = "calibration: exposing layer outputs failed";
       return failure();
@@ -112,6 +115,12 @@ LogicalResult buildProbe(ModuleOp module, llvm::StringRef entry, const std::stri
   if (withOverrides)
     for (const std::string &l : options.layerSchemes)
       pipeline.layerSchemes.push_back(l);
+  if (scheme != "none" || withOverrides) { // the quantized build's transforms
+    pipeline.rotate = options.rotate;
+    pipeline.reorder = options.reorder;
+    pipeline.foldNorms = options.foldNorms;
+    pipeline.smooth = options.smooth;
+  }
   mlir::qopt::buildX86Pipeline(pm, pipeline);
   if (failed(pm.run(*clone))) {
     error = "calibration: lowering the '" + scheme + "' probe failed";
@@ -154,6 +163,49 @@ struct Energy {
 };
 
 } // namespace
+
+LogicalResult(::qopt::compile::collectActivationAbsMax)(
+    ModuleOp module, llvm::StringRef entry, const CalibrationOptions &options,
+    std::map<std::string, std::vector<float>> &absmax, std::string &error) {
+  FailureOr<mlir::qopt::ModelInterface> iface = mlir::qopt::getModelInterface(module, entry);
+  if (failed(iface)) {
+    error = "calibration: no model interface";
+    return failure();
+  }
+  std::vector<std::vector<HostTensor>> sets;
+  if (failed(loadSets(options.dataDir, *iface, sets, error)))
+    return failure();
+  llvm::SmallString<128> tmpDir;
+  if (llvm::sys::fs::createUniqueDirectory("qopt-smooth", tmpDir)) {
+    error = "cannot create a temporary directory";
+    return failure();
+  }
+  llvm::scope_exit removeTmp([&] { llvm::sys::fs::remove_directories(tmpDir); });
+  llvm::SmallString<256> libPath(tmpDir);
+  llvm::sys::path::append(libPath, "acts.so");
+  if (failed(buildProbe(module, entry, "none", options, false, libPath.str().str(), error,
+                        /*exposeInputs=*/true)))
+    return failure();
+  ModelLibrary lib;
+  if (!lib.load(libPath.str().str(), error))
+    return failure();
+  for (const auto &set : sets) {
+    std::vector<HostTensor> outs = lib.run(set);
+    for (int i = 0; i < lib.numOutputs(); ++i) {
+      std::string name = lib.outputName(i);
+      if (!llvm::StringRef(name).starts_with("act:") || outs[i].dtype != 1 ||
+          outs[i].shape.empty())
+        continue;
+      int64_t k = outs[i].shape.back();
+      std::vector<float> &m = absmax[name.substr(4)];
+      m.resize(size_t(k), 0.0f);
+      for (int64_t j = 0; j < outs[i].numElements(); ++j)
+        m[size_t(j % k)] = std::max(m[size_t(j % k)],
+                                    float(std::fabs(::qopt::run::valueAt(outs[i], j))));
+    }
+  }
+  return success();
+}
 
 LogicalResult (::qopt::compile::runCalibration)(ModuleOp module, llvm::StringRef entry,
                                             const CalibrationOptions &options, std::string &error) {

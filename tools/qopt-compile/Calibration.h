@@ -13,6 +13,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,20 @@ struct CalibrationOptions {
   std::vector<std::string> layerSchemes; ///< --layer-scheme (base scheme only)
   std::vector<std::string> excludes;    ///< --exclude (every scheme)
   std::string report;                   ///< "-" = print, else the JSON report to extend
+  std::string rotate = "none", reorder = "none"; ///< transforms of the quantized probes
+  bool foldNorms = false;
+  double smooth = -1.0;
   mlir::qopt::CodegenOptions codegen;
   std::string cc;
 };
+
+/// Per-channel max |x| of every constant-weight matmul's activation (its
+/// left operand) over the calibration inputs, by ONNX node name (a float
+/// probe library with the activations exposed).
+mlir::LogicalResult collectActivationAbsMax(mlir::ModuleOp module, llvm::StringRef entry,
+                                            const CalibrationOptions &options,
+                                            std::map<std::string, std::vector<float>> &absmax,
+                                            std::string &error);
 
 /// Runs the calibration comparison for `module` (the imported module, before
 /// any pipeline) whose entry function is `entry`. Errors are returned in

@@ -26,6 +26,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringSet.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -97,6 +99,12 @@ static cl::opt<std::string> reorderOpt(
     cl::desc("Input-channel reordering of matmuls: none (default), magnitude (outlier "
              "channels share blocks; the permutation folds into the producers at compile time)"),
     cl::init("none"), cl::value_desc("none|magnitude"), cl::cat(category));
+static cl::opt<double> smoothAlpha(
+    "smooth",
+    cl::desc("SmoothQuant with migration strength ALPHA in [0, 1] (needs --calibration-data): "
+             "per-channel scales from the calibration activations move outliers into the "
+             "weights; 1/s folds into the producing norm or linear layer when it can"),
+    cl::value_desc("ALPHA"), cl::init(-1.0), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
     cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
@@ -313,6 +321,13 @@ int main(int argc, char **argv) {
     if (reorderOpt != "none" && reorderOpt != "magnitude")
       return fail("--reorder=" + reorderOpt + " is not none or magnitude");
     pipelineOptions.reorder = reorderOpt;
+    if (smoothAlpha.getNumOccurrences()) {
+      if (!(smoothAlpha >= 0 && smoothAlpha <= 1))
+        return fail("--smooth=" + std::to_string(double(smoothAlpha)) + " is not in [0, 1]");
+      if (calibrationData.empty())
+        return fail("--smooth needs --calibration-data=DIR (activation statistics)");
+      pipelineOptions.smooth = smoothAlpha;
+    }
   }
   for (const std::string &e : excludes)
     pipelineOptions.exclude.push_back(e);
@@ -346,6 +361,38 @@ int main(int argc, char **argv) {
       pipelineOptions.reportSchemes.push_back(p.trim().str());
     }
   }
+  if (pipelineOptions.smooth >= 0) {
+    // Activation statistics for qopt-smooth, attached to the matmuls by name
+    // (the same unique names qopt-expose-layers gives them).
+    ::qopt::compile::CalibrationOptions stats;
+    stats.dataDir = calibrationData;
+    stats.codegen.cpu = mcpu;
+    stats.codegen.optLevel = optLevel;
+    stats.cc = cc.empty() ? (getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22") : std::string(cc);
+    std::map<std::string, std::vector<float>> absmax;
+    std::string err;
+    if (failed(::qopt::compile::collectActivationAbsMax(*module, importOptions.entryName, stats,
+                                                        absmax, err)))
+      return fail(err);
+    llvm::StringSet<> seen;
+    module->walk([&](mlir::qopt::MatmulOp op) {
+      std::string name;
+      if (auto n = dyn_cast<NameLoc>(op.getLoc()))
+        name = n.getName().str();
+      else
+        name = "layer" + std::to_string(seen.size());
+      std::string unique = name;
+      for (int i = 1; !seen.insert(unique).second; ++i)
+        unique = name + "#" + std::to_string(i);
+      auto it = absmax.find(unique);
+      if (it == absmax.end())
+        return;
+      auto type = RankedTensorType::get({int64_t(it->second.size())},
+                                        Float32Type::get(op.getContext()));
+      op->setAttr("qopt.act_absmax",
+                  DenseElementsAttr::get(type, ArrayRef<float>(it->second)));
+    });
+  }
   OwningOpRef<ModuleOp> pristine;
   if (!calibrationData.empty())
     pristine = module->clone();
@@ -367,6 +414,10 @@ int main(int argc, char **argv) {
     calib.layerSchemes.assign(layerSchemes.begin(), layerSchemes.end());
     calib.excludes.assign(excludes.begin(), excludes.end());
     calib.report = pipelineOptions.report;
+    calib.rotate = pipelineOptions.rotate;
+    calib.reorder = pipelineOptions.reorder;
+    calib.foldNorms = pipelineOptions.foldNorms;
+    calib.smooth = pipelineOptions.smooth;
     calib.codegen.cpu = mcpu;
     calib.codegen.optLevel = optLevel;
     calib.cc = cc.empty() ? (getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22") : std::string(cc);

@@ -27,6 +27,11 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       *this, "rotate",
       llvm::cl::desc("Hadamard rotation (qopt-rotate): none, block, block:N, global[,seed=S]"),
       llvm::cl::init("none")};
+  PassOptions::Option<double> smooth{
+      *this, "smooth",
+      llvm::cl::desc("SmoothQuant alpha (qopt-smooth) for matmuls carrying qopt.act_absmax "
+                     "statistics; negative = off"),
+      llvm::cl::init(-1.0)};
   PassOptions::Option<bool> foldNorms{
       *this, "fold-norms",
       llvm::cl::desc("Fold norm gamma/beta into the following weights (qopt-fold-norms); "

@@ -24,6 +24,7 @@ using namespace mlir::qopt;
 
 namespace {
 struct ExposeLayersPass : public mlir::qopt::impl::ExposeLayersPassBase<ExposeLayersPass> {
+  using ExposeLayersPassBase::ExposeLayersPassBase;
   void runOnOperation() override {
     getOperation().walk([&](func::FuncOp func) {
       if (!func.isPublic() || func.isExternal())
@@ -34,6 +35,8 @@ struct ExposeLayersPass : public mlir::qopt::impl::ExposeLayersPassBase<ExposeLa
       func.walk([&](Operation *op) {
         if (!isa<MatmulOp>(op) && !op->hasAttr("qopt.conv_weight"))
           return;
+        if (inputs && !isa<MatmulOp>(op))
+          return; // activations of matmuls only
         std::string name;
         if (auto n = dyn_cast<NameLoc>(op->getLoc()))
           name = n.getName().str();
@@ -42,8 +45,8 @@ struct ExposeLayersPass : public mlir::qopt::impl::ExposeLayersPassBase<ExposeLa
         std::string unique = name;
         for (int i = 1; !seen.insert(unique).second; ++i)
           unique = name + "#" + std::to_string(i);
-        values.push_back(op->getResult(0));
-        names.push_back("layer:" + unique);
+        values.push_back(inputs ? op->getOperand(0) : op->getResult(0));
+        names.push_back((inputs ? "act:" : "layer:") + unique);
       });
       if (values.empty())
         return;

@@ -29,58 +29,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// Values of a constant operand of `op` that varies only along the last
-/// loop dim (d channels); nullopt otherwise.
-std::optional<std::vector<float>> channelConstant(linalg::GenericOp op, unsigned i, int64_t d) {
-  auto cst = op.getDpsInputs()[i].getDefiningOp<arith::ConstantOp>();
-  if (!cst)
-    return std::nullopt;
-  AffineMap map = op.getIndexingMapsArray()[i];
-  unsigned last = op.getNumLoops() - 1;
-  for (AffineExpr e : map.getResults()) {
-    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
-      continue;
-    if (auto dim = dyn_cast<AffineDimExpr>(e); dim && dim.getPosition() == last)
-      continue;
-    return std::nullopt;
-  }
-  std::optional<std::vector<float>> v = getFloatValues(cst.getValue());
-  if (!v || !cast<RankedTensorType>(cst.getType()).getElementType().isF32())
-    return std::nullopt;
-  if (v->size() == 1)
-    v->assign(size_t(d), (*v)[0]);
-  if (int64_t(v->size()) != d)
-    return std::nullopt;
-  return v;
-}
-
-/// The matmuls fed by `v` (through channel-preserving reshapes); nullopt if
-/// anything else uses it or a weight is not constant.
-std::optional<SmallVector<MatmulOp>> consumingMatmuls(Value v, int64_t d) {
-  SmallVector<MatmulOp> result;
-  SmallVector<Value> work = {v};
-  while (!work.empty()) {
-    Value cur = work.pop_back_val();
-    for (OpOperand &use : cur.getUses()) {
-      Operation *user = use.getOwner();
-      if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user)) {
-        auto t = cast<RankedTensorType>(user->getResult(0).getType());
-        if (t.getShape().back() != d)
-          return std::nullopt;
-        work.push_back(user->getResult(0));
-        continue;
-      }
-      auto mm = dyn_cast<MatmulOp>(user);
-      if (!mm || use.getOperandNumber() != 0 || !getMatmulWeightKxN(mm))
-        return std::nullopt;
-      result.push_back(mm);
-    }
-  }
-  if (result.empty())
-    return std::nullopt;
-  return result;
-}
-
 struct FoldNormsPass : public mlir::qopt::impl::FoldNormsPassBase<FoldNormsPass> {
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> sites;
@@ -128,13 +76,17 @@ struct FoldNormsPass : public mlir::qopt::impl::FoldNormsPassBase<FoldNormsPass>
     } else {
       return;
     }
-    std::optional<std::vector<float>> gamma = channelConstant(op, *scaleIdx, d), beta;
+    std::optional<std::vector<float>> gamma = getChannelConstant(op, *scaleIdx, d), beta;
     if (!gamma)
       return;
-    if (biasIdx && !(beta = channelConstant(op, *biasIdx, d)))
+    if (biasIdx && !(beta = getChannelConstant(op, *biasIdx, d)))
       return;
-    std::optional<SmallVector<MatmulOp>> matmuls = consumingMatmuls(op.getResult(0), d);
+    std::optional<SmallVector<MatmulOp>> matmuls = getConsumingMatmuls(op.getResult(0), d);
     if (!matmuls)
+      return;
+    // SmoothQuant folded 1/s into this norm: moving gamma into the weights
+    // would undo it.
+    if (llvm::any_of(*matmuls, [](MatmulOp mm) { return mm->hasAttr("qopt.smoothed"); }))
       return;
     for (MatmulOp mm : *matmuls) {
       std::vector<float> w = *getMatmulWeightKxN(mm);

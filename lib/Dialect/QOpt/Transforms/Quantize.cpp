@@ -279,8 +279,17 @@ std::optional<double> weightSqnr(const WeightMatrix &w, const QuantScheme &s) {
 }
 
 struct LayerReport {
-  std::string name, op, format, activation, rotation = "-";
+  std::string name, op, format, activation, rotation = "-", smoothed = "-";
   bool reordered = false;
+  /// "H32 online, reordered, smoothed (folded)": the accuracy transforms applied.
+  std::string transforms() const {
+    std::string t = rotation == "-" ? "" : rotation;
+    if (reordered)
+      t += std::string(t.empty() ? "" : ", ") + "reordered";
+    if (smoothed != "-")
+      t += std::string(t.empty() ? "" : ", ") + "smoothed (" + smoothed + ")";
+    return t.empty() ? "-" : t;
+  }
   std::vector<int64_t> shape;
   double bitsPerWeight, sqnrDb, maxAbsError;
   std::optional<double> sqnrUnrotatedDb; ///< weight SQNR had W not been rotated
@@ -434,6 +443,8 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     LayerReport r = measure(name, wf, {kp, n}, values, {k, n}, s);
     r.op = "MatMul";
     r.reordered = op->hasAttr("qopt.reordered");
+    if (auto sm = op->getAttrOfType<StringAttr>("qopt.smoothed"))
+      r.smoothed = sm.str();
     if (auto rb = op->getAttrOfType<IntegerAttr>("qopt.rotation_block")) {
       // The weight is R^T W: show what quantizing W itself would have cost.
       std::optional<uint64_t> seed;
@@ -744,10 +755,14 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     if (report == "-") {
       llvm::raw_ostream &os = llvm::outs();
       bool rotated = llvm::any_of(layers, [](const LayerReport &l) { return l.sqnrUnrotatedDb; });
+      bool transformed =
+          llvm::any_of(layers, [](const LayerReport &l) { return l.transforms() != "-"; });
       os << llvm::format("%-28s %-6s %-12s %-30s %-22s %8s %9s %11s", "layer", "op", "weight",
                          "weight format", "activations", "bits/w", "SQNR dB", "max |err|");
       if (rotated)
-        os << llvm::format("  %-14s %11s", "rotation", "no-rot dB");
+        os << llvm::format(" %11s", "no-rot dB");
+      if (transformed)
+        os << "  transforms";
       os << "\n";
       for (const LayerReport &l : layers) {
         std::string fmtName = l.format + (l.paddedK != l.k ? " (K pad " + std::to_string(l.k) +
@@ -757,12 +772,13 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
                            l.op.c_str(), shapeText(l.shape).c_str(), fmtName.c_str(),
                            l.activation.c_str(), l.bitsPerWeight, l.sqnrDb, l.maxAbsError);
         if (rotated) {
-          os << llvm::format("  %-14s", l.rotation.c_str());
           if (l.sqnrUnrotatedDb)
             os << llvm::format(" %11.2f", *l.sqnrUnrotatedDb);
           else
             os << llvm::format(" %11s", "-");
         }
+        if (transformed)
+          os << "  " << l.transforms();
         os << "\n";
       }
       os << llvm::format("total: %d quantized layers, %.0f bytes of weights vs %.0f in FP32 "
@@ -787,6 +803,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
                                        {"padded_k", l.paddedK},
                                        {"rotation", l.rotation},
                                        {"reordered", l.reordered},
+                                       {"smoothed", l.smoothed},
                                        {"weight_sqnr_db_unrotated",
                                         l.sqnrUnrotatedDb ? llvm::json::Value(*l.sqnrUnrotatedDb)
                                                           : llvm::json::Value(nullptr)}});

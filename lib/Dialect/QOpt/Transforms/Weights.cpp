@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
@@ -58,3 +59,56 @@ void mlir::qopt::replaceMatmulWeight(MatmulOp op, Value w) {
     old = next;
   }
 }
+
+/// Values of a constant operand of `op` that varies only along the last
+/// loop dim (d channels); nullopt otherwise.
+std::optional<std::vector<float>> mlir::qopt::getChannelConstant(linalg::GenericOp op, unsigned i, int64_t d) {
+  auto cst = op.getDpsInputs()[i].getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  AffineMap map = op.getIndexingMapsArray()[i];
+  unsigned last = op.getNumLoops() - 1;
+  for (AffineExpr e : map.getResults()) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
+      continue;
+    if (auto dim = dyn_cast<AffineDimExpr>(e); dim && dim.getPosition() == last)
+      continue;
+    return std::nullopt;
+  }
+  std::optional<std::vector<float>> v = getFloatValues(cst.getValue());
+  if (!v || !cast<RankedTensorType>(cst.getType()).getElementType().isF32())
+    return std::nullopt;
+  if (v->size() == 1)
+    v->assign(size_t(d), (*v)[0]);
+  if (int64_t(v->size()) != d)
+    return std::nullopt;
+  return v;
+}
+
+/// The matmuls fed by `v` (through channel-preserving reshapes); nullopt if
+/// anything else uses it or a weight is not constant.
+std::optional<SmallVector<MatmulOp>> mlir::qopt::getConsumingMatmuls(Value v, int64_t d) {
+  SmallVector<MatmulOp> result;
+  SmallVector<Value> work = {v};
+  while (!work.empty()) {
+    Value cur = work.pop_back_val();
+    for (OpOperand &use : cur.getUses()) {
+      Operation *user = use.getOwner();
+      if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user)) {
+        auto t = cast<RankedTensorType>(user->getResult(0).getType());
+        if (t.getShape().back() != d)
+          return std::nullopt;
+        work.push_back(user->getResult(0));
+        continue;
+      }
+      auto mm = dyn_cast<MatmulOp>(user);
+      if (!mm || use.getOperandNumber() != 0 || !getMatmulWeightKxN(mm))
+        return std::nullopt;
+      result.push_back(mm);
+    }
+  }
+  if (result.empty())
+    return std::nullopt;
+  return result;
+}
+

@@ -11,6 +11,7 @@
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 
 #include <optional>
@@ -30,6 +31,16 @@ Value createWeightConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 /// Points `op` at the K x N weight `w` and erases the old constant (and
 /// transpose) if nothing else uses them.
 void replaceMatmulWeight(MatmulOp op, Value w);
+
+/// Values of constant operand `i` of an element-wise generic when it varies
+/// only along the last loop dim (a per-channel constant of `d` channels; a
+/// single value is broadcast); nullopt otherwise.
+std::optional<std::vector<float>> getChannelConstant(linalg::GenericOp op, unsigned i, int64_t d);
+
+/// The qopt.matmuls that take `v` (through reshapes that keep the last axis,
+/// of size d) as their left operand and have constant weights; nullopt if
+/// anything else uses it.
+std::optional<SmallVector<MatmulOp>> getConsumingMatmuls(Value v, int64_t d);
 
 } // namespace mlir::qopt
 

@@ -181,6 +181,29 @@ def ReorderChannelsPass : Pass<"qopt-reorder-channels"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def SmoothPass : Pass<"qopt-smooth"> {
+  let summary = "SmoothQuant: move activation outliers into the weights";
+  let description = [{
+    For every constant-weight `qopt.matmul` that carries calibration
+    statistics `qopt.act_absmax` (per input channel max |x_j|, attached by
+    `qopt-compile --smooth=ALPHA --calibration-data=DIR`), computes
+    s_j = max|x_j|^alpha / max|W_j|^(1-alpha) (max |W_j| over all matmuls
+    that read the same activation; s_j = 1 where either is 0) and rewrites
+    W' = diag(s) W, x' = x / s. x / s folds at compile time into the
+    producer when it can: a norm's per-channel scale and bias (gamma / s,
+    beta / s), an element-wise multiply by a channel constant, or the columns
+    of a constant-weight matmul; otherwise a per-channel multiply runs
+    online in front of the matmuls. Consumers are tagged
+    `qopt.smoothed = "folded" | "online"`. A float model computes the same
+    function.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", "0.5", "Migration strength alpha in [0, 1]">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
   let summary = "Return every quantizable layer's output from the public functions";
   let description = [{
@@ -188,8 +211,13 @@ def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
     results of each public function, with result attribute
     `onnx.name = "layer:<ONNX node name>"`. `qopt-compile --calibration-data`
     builds a float and a quantized library from the same exposed module and
-    compares their layer outputs (output SQNR per layer).
+    compares their layer outputs (output SQNR per layer). With `inputs`, the
+    left operands of the matmuls are returned instead, named
+    `act:<ONNX node name>` (activation statistics for `qopt-smooth`).
   }];
+  let options = [
+    Option<"inputs", "inputs", "bool", "false", "Expose matmul inputs instead of outputs">,
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
