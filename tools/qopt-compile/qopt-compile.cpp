@@ -121,9 +121,10 @@ static cl::list<std::string> excludes("exclude",
                                       cl::value_desc("GLOB"), cl::cat(category));
 static cl::opt<std::string> calibrationData(
     "calibration-data",
-    cl::desc("With --report: also compare each layer's output and the model outputs against "
-             "the float model on these inputs (DIR of test_data_set_*/input_N.pb or NAME.npy, "
-             "or .npy/.pb files in DIR itself); implies --report"),
+    cl::desc("Calibration inputs (DIR of test_data_set_*/input_N.pb or NAME.npy, or .npy/.pb "
+             "files in DIR itself): the report compares each layer's output and the model "
+             "outputs with the float model on them (implies --report); --smooth takes its "
+             "activation statistics from them"),
     cl::value_desc("DIR"), cl::cat(category));
 static cl::list<std::string> reportFormats(
     "report-formats",
@@ -199,7 +200,10 @@ int main(int argc, char **argv) {
       "  qopt-compile model.onnx -o model.so            # shared library + model.so.h\n"
       "  qopt-compile model.onnx --emit=mlir -o -       # the lowered MLIR\n"
       "  qopt-compile model.onnx --emit=mlir --stop-after=import -o -\n"
-      "  qopt-compile model.onnx --input-shape=x:1x128x768 -o m.so\n");
+      "  qopt-compile model.onnx --input-shape=x:1x128x768 -o m.so\n"
+      "  qopt-compile model.onnx --scheme=w4a16-nvfp4 --report -o m.so\n"
+      "  qopt-compile model.onnx --scheme=w4a4-mxfp4 --rotate=block --report -o m.so\n"
+      "  qopt-compile model.onnx --scheme=w8a8-int8 --smooth=0.5 --calibration-data=cal/ -o m.so\n");
 
   if (listOps) {
     for (const std::string &op : mlir::qopt::getSupportedONNXOps())
