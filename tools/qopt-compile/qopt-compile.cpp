@@ -365,6 +365,8 @@ int main(int argc, char **argv) {
       pipelineOptions.reportSchemes.push_back(p.trim().str());
     }
   }
+  if (!calibrationData.empty() && !llvm::sys::fs::is_directory(calibrationData))
+    return fail("--calibration-data: '" + calibrationData + "' is not a directory");
   if (pipelineOptions.smooth >= 0) {
     // Activation statistics for qopt-smooth, attached to the matmuls by name
     // (the same unique names qopt-expose-layers gives them).

@@ -56,9 +56,10 @@ LogicalResult mlir::qopt::parseRotateSpec(llvm::StringRef spec, RotateSpec &out,
   }
   for (llvm::StringRef p : llvm::ArrayRef(parts).drop_front()) {
     p = p.trim();
+    llvm::StringRef value = p;
     uint64_t seed = 0;
-    if (!p.consume_front("seed=") || p.getAsInteger(10, seed)) {
-      error = "rotation option '" + p.str() + "' is not seed=N";
+    if (!value.consume_front("seed=") || value.getAsInteger(10, seed)) {
+      error = "rotation option '" + p.str() + "' is not seed=N (N a non-negative integer)";
       return failure();
     }
     out.seed = seed;

@@ -4,7 +4,7 @@
 // RUN: not qopt-opt %s --qopt-rotate="rotate=block,salt=3" 2>&1 | FileCheck %s --check-prefix=OPT
 // POW2: error: qopt-rotate: rotation block '12' is not a power of two >= 2
 // MODE: error: qopt-rotate: rotation 'diagonal' is not none, block, block:N or global
-// OPT: error: qopt-rotate: rotation option 'salt=3' is not seed=N
+// OPT: error: qopt-rotate: rotation option 'salt=3' is not seed=N (N a non-negative integer)
 
 // An explicit block that does not divide K is an error naming it.
 func.func @f(%x: tensor<4x48xf32>) -> tensor<4x8xf32> {
