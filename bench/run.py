@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+# bench/run.py - qopt's benchmark suite (not part of the test pass).
+"""Measures, in one run on this machine:
+  * the roofline baselines: a STREAM-style read bandwidth (NumPy sum over a buffer far
+    larger than L3) and single-thread FP32 matmul throughput of NumPy (BLAS);
+  * kernels: one linear layer y = x W (K x N) per weight format, at M = 1, 4, 16 (decode)
+    and M = 128 (prefill), compiled by qopt, against ONNX Runtime (CPU EP, same thread
+    count) on the same shapes with MatMul FP32, MatMulNBits 4-bit (block 32, made by ORT's
+    own quantizer) and dynamically quantized int8 (MatMulInteger);
+  * whole models: the bundled transformer block (examples/make_transformer_block.py) under
+    qopt FP32 and each scheme vs ONNX Runtime FP32.
+For each row: median latency, GFLOP/s, effective weight GB/s (weight bytes / time), the
+fraction of the measured read bandwidth, and the ratio vs ONNX Runtime FP32 on the same
+shape. Prints a table and writes bench/results.json.
+
+  python bench/run.py [--k 1024 --n 1024] [--threads 1] [--quick]
+Weights of one K x N layer may sit in cache (the JSON notes the weight size vs L3): use
+--k 4096 --n 4096 --layers 8 to stream >= 512 MB of distinct FP32 weights."""
+import argparse
+import json
+import logging
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "python"))
+from qopt import models, tools  # noqa: E402
+
+SCHEMES = ["none", "w8a16-int8", "w4a16-int4-g32", "w4a16-mxfp4", "w4a16-nvfp4", "w8a16-fp8",
+           "w8a8-int8", "w4a4-mxfp4"]
+
+
+def median_ms(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times))
+
+
+def read_bandwidth_gbs():
+    buf = np.ones(64 * 1024 * 1024, np.float32)  # 256 MB
+    ms = median_ms(lambda: buf.sum(), 5)
+    return buf.nbytes / (ms * 1e-3) / 1e9
+
+
+def numpy_fp32_gflops():
+    a = np.random.default_rng(0).standard_normal((512, 512)).astype(np.float32)
+    ms = median_ms(lambda: a @ a, 10)
+    return 2 * 512 ** 3 / (ms * 1e-3) / 1e9
+
+
+def linear_model(m, k, n, layers, seed=0):
+    """x [m, k] through `layers` independent K x N weights, outputs summed (each layer's
+    weights are read once per call)."""
+    rng = np.random.default_rng(seed)
+    nodes, inits, outs = [], [], []
+    for i in range(layers):
+        w = (rng.standard_normal((k, n)) * 0.05).astype(np.float32)
+        inits.append(numpy_helper.from_array(w, f"w{i}"))
+        nodes.append(helper.make_node("MatMul", ["x", f"w{i}"], [f"y{i}"], name=f"linear_{i}"))
+        outs.append(f"y{i}")
+    if layers > 1:
+        nodes.append(helper.make_node("Sum", outs, ["y"], name="sum"))
+    else:
+        nodes[-1].output[0] = "y"
+    g = helper.make_graph(nodes, "bench", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 9
+    return model
+
+
+def qopt_latency(path, scheme, x_path, tmp, repeat, in_name="x"):
+    lib = tmp / f"{path.stem}-{scheme}.so"
+    c = tools.compile_model(path, lib, f"--scheme={scheme}")
+    if c.returncode:
+        raise RuntimeError(c.stderr)
+    r = subprocess.run([tools.tool("qopt-run"), str(lib), "--input", f"{in_name}={x_path}",
+                        "--output-dir", str(tmp / "out"), "--repeat", str(repeat)],
+                       capture_output=True, text=True, check=True)
+    return float(re.search(r"([0-9.]+) ms", r.stdout).group(1))
+
+
+def ort_session(path, threads):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def ort_variants(model, tmp):
+    """FP32, MatMulNBits 4-bit (block 32) and dynamic int8 builds of the same model."""
+    out = {}
+    p = tmp / "ort_fp32.onnx"
+    onnx.save(model, p)
+    out["ORT fp32"] = p
+    try:
+        from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+        q = MatMulNBitsQuantizer(onnx.load(p), block_size=32, is_symmetric=True)
+        q.process()
+        p4 = tmp / "ort_nbits4.onnx"
+        onnx.save(q.model.model, p4)
+        out["ORT MatMulNBits-4 g32"] = p4
+    except Exception as e:  # noqa: BLE001 (reported, not fatal)
+        print(f"(MatMulNBits baseline unavailable: {e})")
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        p8 = tmp / "ort_int8.onnx"
+        quantize_dynamic(str(p), str(p8), weight_type=QuantType.QInt8)
+        out["ORT int8 dynamic"] = p8
+    except Exception as e:  # noqa: BLE001
+        print(f"(int8 baseline unavailable: {e})")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--k", type=int, default=1024)
+    ap.add_argument("--n", type=int, default=1024)
+    ap.add_argument("--layers", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="M = 1 and 16 only, fewer schemes")
+    ap.add_argument("--out", default=str(REPO / "bench" / "results.json"))
+    args = ap.parse_args()
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    logging.disable(logging.WARNING)  # the ORT quantizers' progress messages
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="qopt-bench-"))
+    bw = read_bandwidth_gbs()
+    peak = numpy_fp32_gflops()
+    print(f"read bandwidth (NumPy sum, 256 MB): {bw:.1f} GB/s; NumPy FP32 matmul 512^3: "
+          f"{peak:.1f} GFLOP/s; threads: {args.threads}")
+    results = {"read_bandwidth_gbs": bw, "numpy_fp32_gflops": peak, "threads": args.threads,
+               "k": args.k, "n": args.n, "layers": args.layers, "kernels": [], "models": []}
+    ms_list = [1, 16] if args.quick else [1, 4, 16, 128]
+    schemes = ["none", "w8a16-int8", "w4a16-mxfp4"] if args.quick else SCHEMES
+    hdr = (f"{'shape':22s} {'engine':26s} {'ms':>9s} {'GFLOP/s':>8s} {'weight GB/s':>11s} "
+           f"{'% of bw':>8s} {'vs ORT fp32':>11s}")
+    print(hdr)
+    for m in ms_list:
+        model = linear_model(m, args.k, args.n, args.layers)
+        path = tmp / f"linear_m{m}.onnx"
+        onnx.save(model, path)
+        x = np.random.default_rng(1).standard_normal((m, args.k)).astype(np.float32)
+        np.save(tmp / "x.npy", x)
+        flops = 2 * m * args.k * args.n * args.layers
+        rows = []
+        ort_bytes = {"ORT fp32": 4.0, "ORT MatMulNBits-4 g32": (4 + 32 / 32) / 8,
+                     "ORT int8 dynamic": 1.0}
+        for label, p in ort_variants(model, tmp).items():
+            sess = ort_session(p, args.threads)
+            rows.append((label, median_ms(lambda: sess.run(None, {"x": x}), args.repeat),
+                         ort_bytes[label]))
+        ort_ms = rows[0][1]
+        bits = {"none": 32, "w8a16-int8": 8, "w4a16-int4-g32": 5, "w4a16-mxfp4": 4.25,
+                "w4a16-nvfp4": 4.5, "w8a16-fp8": 8, "w8a8-int8": 8, "w4a4-mxfp4": 4.25}
+        for s in schemes:
+            ms = qopt_latency(path, s, tmp / "x.npy", tmp, args.repeat)
+            rows.append((f"qopt {s}", ms, bits[s] / 8))
+        for label, ms, bytes_per_w in rows:
+            wbytes = args.k * args.n * args.layers * bytes_per_w
+            gbs = wbytes / (ms * 1e-3) / 1e9
+            shape = f"M={m} {args.k}x{args.n}x{args.layers}"
+            print(f"{shape:22s} {label:26s} {ms:9.3f} {flops / (ms * 1e-3) / 1e9:8.2f} {gbs:11.2f} "
+                  f"{100 * gbs / bw:7.1f}% {ort_ms / ms:10.2f}x")
+            results["kernels"].append({"m": m, "engine": label, "ms": ms,
+                                       "gflops": flops / (ms * 1e-3) / 1e9,
+                                       "weight_gbs": gbs, "fraction_of_bw": gbs / bw,
+                                       "vs_ort_fp32": ort_ms / ms})
+    # Whole model: the bundled transformer block.
+    block = tmp / "block.onnx"
+    onnx.save(models.transformer_block(seed=2026, t=32, d=256, heads=8, hidden=768, norm="rms",
+                                       mlp="swiglu"), block)
+    xb = np.random.default_rng(2).standard_normal((1, 32, 256)).astype(np.float32)
+    np.save(tmp / "xb.npy", xb)
+    sess = ort_session(block, args.threads)
+    ort_ms = median_ms(lambda: sess.run(None, {"x": xb}), args.repeat)
+    print(f"\n{'model':34s} {'engine':26s} {'ms':>9s} {'vs ORT fp32':>11s}")
+    print(f"{'transformer block 32x256':34s} {'ORT fp32':26s} {ort_ms:9.3f} {1.0:10.2f}x")
+    results["models"].append({"model": "transformer block 32x256", "engine": "ORT fp32", "ms": ort_ms})
+    for s in schemes:
+        ms = qopt_latency(block, s, tmp / "xb.npy", tmp, args.repeat)
+        print(f"{'transformer block 32x256':34s} {'qopt ' + s:26s} {ms:9.3f} {ort_ms / ms:10.2f}x")
+        results["models"].append({"model": "transformer block 32x256", "engine": f"qopt {s}",
+                                  "ms": ms, "vs_ort_fp32": ort_ms / ms})
+    pathlib.Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
