@@ -90,7 +90,7 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createConvertQOptToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   if (options.fuseElementwise)
-    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+    pm.addNestedPass<func::FuncOp>(createFusePass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(std::make_unique<DistinctResultsPass>());
 
@@ -105,8 +105,11 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   outParams.modifyPublicFunctions = true; // the entry point is public
   outParams.hoistStaticAllocs = true;     // write results straight into them
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // Per-tile buffers (qopt-fuse's decoded weight tiles) out of their loops.
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addPass(createCSEPass()); // identical subviews meet, so self-copies fold away
   pm.addPass(createCanonicalizerPass());
 
   // Loops -> LLVM.

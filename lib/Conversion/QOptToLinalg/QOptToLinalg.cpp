@@ -219,6 +219,8 @@ struct LowerDequantizeOfAssemble : OpRewritePattern<DequantizeOp> {
             v = arith::TruncFOp::create(b, l, rt, v);
           linalg::YieldOp::create(b, l, v);
         });
+    // qopt-fuse decodes weights per tile inside the matmul that reads them.
+    generic->setAttr("qopt.decode", rewriter.getUnitAttr());
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
@@ -333,6 +335,7 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
           Value p = arith::MulFOp::create(b, l, emitExtendToF32(b, l, a[0]), emitExtendToF32(b, l, a[1]));
           linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, a[2], p).getResult());
         });
+    generic->setAttr("qopt.matmul", rewriter.getUnitAttr()); // qopt-fuse tiles it
     Value r = generic.getResult(0);
     if (resultType.getElementType() != acc)
       r = linalg::GenericOp::create(

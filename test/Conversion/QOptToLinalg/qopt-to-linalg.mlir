@@ -11,7 +11,7 @@
 // CHECK: arith.uitofp
 // CHECK: arith.subf
 // CHECK: arith.mulf
-// CHECK-NOT: qopt.
+// CHECK-NOT: = qopt.
 !u8c = !qopt.format<ui8, scale = f32, channel = 1, zero_point = ui8>
 func.func @dequantize_assembled(%c: tensor<4x8xi8>, %s: tensor<1x8xf32>, %z: tensor<1x8xui8>) -> tensor<4x8xf32> {
   %q = qopt.assemble codes(%c : tensor<4x8xi8>) scales(%s : tensor<1x8xf32>) zero_points(%z : tensor<1x8xui8>) -> tensor<4x8x!u8c>
@@ -27,7 +27,7 @@ func.func @dequantize_assembled(%c: tensor<4x8xi8>, %s: tensor<1x8xf32>, %z: ten
 // CHECK: arith.divf
 // CHECK: math.roundeven
 // CHECK: arith.trunci {{.*}} to i8
-// CHECK-NOT: qopt.
+// CHECK-NOT: = qopt.
 func.func @quantize_explicit(%x: tensor<2x8xf32>, %s: tensor<2x2xf32>) -> tensor<2x8xi8> {
   %q = qopt.quantize %x scales(%s : tensor<2x2xf32>) : tensor<2x8xf32> to tensor<2x8x!qopt.format<i8, scale = f32, block = [4]>>
   %c = qopt.codes %q : tensor<2x8x!qopt.format<i8, scale = f32, block = [4]>> -> tensor<2x8xi8>
@@ -42,7 +42,7 @@ func.func @quantize_explicit(%x: tensor<2x8xf32>, %s: tensor<2x2xf32>) -> tensor
 // CHECK: arith.minnumf
 // CHECK: arith.maxnumf
 // CHECK: linalg.generic
-// CHECK-NOT: qopt.
+// CHECK-NOT: = qopt.
 !dyn = !qopt.format<ui8, scale = f32, zero_point = ui8>
 func.func @dynamic_affine(%x: tensor<3x4xf32>) -> (tensor<3x4xi8>, tensor<1x1xf32>, tensor<1x1xui8>) {
   %q = qopt.quantize %x : tensor<3x4xf32> to tensor<3x4x!dyn>
@@ -57,7 +57,7 @@ func.func @dynamic_affine(%x: tensor<3x4xf32>) -> (tensor<3x4xi8>, tensor<1x1xf3
 // a decode.
 // CHECK-LABEL: func.func @fake_quant
 // CHECK-COUNT-2: linalg.generic
-// CHECK-NOT: qopt.
+// CHECK-NOT: = qopt.
 func.func @fake_quant(%x: tensor<4xf32>, %s: tensor<1xf32>) -> tensor<4xf32> {
   %q = qopt.quantize %x scales(%s : tensor<1xf32>) : tensor<4xf32> to tensor<4x!qopt.int8>
   %d = qopt.dequantize %q : tensor<4x!qopt.int8> to tensor<4xf32>

@@ -204,6 +204,28 @@ def SmoothPass : Pass<"qopt-smooth"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FusePass : Pass<"qopt-fuse"> {
+  let summary = "Element-wise fusion, with weight decoding fused per tile into its matmul";
+  let description = [{
+    Fuses element-wise producers into their consumers (upstream linalg
+    patterns, reshape propagation, constant folding) except a weight decode
+    (a generic tagged `qopt.decode` by convert-qopt-to-linalg) into a
+    consumer with reduction loops, where it would be recomputed for every
+    activation row. Each such consumer (the matmul) is then tiled along its
+    reduction dim (`tile-k`) and the weight's parallel dim (`tile-n`) with
+    the decode fused into the tile loop (scf tile-and-fuse): every weight
+    element is decoded once per call into a `tile-k` x `tile-n` tile and the
+    weight never exists in float as a whole. `tile-k=0` leaves the decode
+    unfused.
+  }];
+  let options = [
+    Option<"tileK", "tile-k", "int64_t", "32", "Reduction tile of a decoded-weight matmul">,
+    Option<"tileN", "tile-n", "int64_t", "128", "Weight-column tile of a decoded-weight matmul">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::affine::AffineDialect"];
+}
+
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
   let summary = "Return every quantizable layer's output from the public functions";
   let description = [{

@@ -1,0 +1,186 @@
+//===- Fuse.cpp - qopt-fuse: element-wise fusion and tiled weight decoding -===//
+//
+// Part of qopt. Two steps on linalg-on-tensors after convert-qopt-to-linalg:
+//  1. element-wise producer/consumer fusion (upstream patterns), except that a
+//     weight decode (a linalg.generic tagged qopt.decode) is not fused into a
+//     consumer with reduction loops: fused there it would be recomputed for
+//     every row M of the activation;
+//  2. each such reduction (a matmul reading a decoded weight) is tiled along
+//     its reduction dim and the weight's other parallel dim, and the decode
+//     is fused into the tile loop: every weight element is decoded once per
+//     call, into a tile of at most `tile-k` x `tile-n` floats; the weight never
+//     exists in float as a whole.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_FUSEPASS
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+bool isDecode(Operation *op) { return op && op->hasAttr("qopt.decode"); }
+
+bool hasReduction(Operation *op) {
+  auto g = dyn_cast<linalg::LinalgOp>(op);
+  return g && g.getNumReductionLoops() > 0;
+}
+
+/// Whether a decode feeding `use` (an operand of a reduction) is better kept
+/// out of the consumer and tiled: the consumer has rows (parallel dims the
+/// weight does not vary along) totalling more than 1, and a reduction dim
+/// longer than the tile. A single row (GEMV) decodes each element once
+/// anyway, fused.
+bool worthTiling(OpOperand *use, int64_t tileK) {
+  auto op = dyn_cast<linalg::GenericOp>(use->getOwner());
+  if (!op || op.getNumReductionLoops() == 0)
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  llvm::SmallDenseSet<unsigned> weightDims;
+  for (AffineExpr e : op.getMatchingIndexingMap(use).getResults())
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      weightDims.insert(d.getPosition());
+  int64_t rows = 1;
+  bool longReduction = false;
+  for (unsigned d = 0; d < ranges.size(); ++d) {
+    if (ShapedType::isDynamic(ranges[d]))
+      return false;
+    if (iters[d] == utils::IteratorType::reduction)
+      longReduction |= ranges[d] > tileK;
+    else if (!weightDims.contains(d))
+      rows *= ranges[d];
+  }
+  return rows > 1 && longReduction;
+}
+
+/// The largest of {preferred, preferred/2, ...} >= 1 that divides `extent`.
+int64_t divisorTile(int64_t extent, int64_t preferred) {
+  for (int64_t t = preferred; t > 1; t /= 2)
+    if (extent % t == 0)
+      return t;
+  return 1;
+}
+
+struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
+  using FusePassBase::FusePassBase;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    Operation *root = getOperation();
+    // 1. Tile the lowered qopt.matmuls that have rows to share a weight tile
+    //    (fusing their weight decode into the tile loop), before anything
+    //    reshapes their loops.
+    if (tileK > 0) {
+      SmallVector<linalg::GenericOp> matmuls;
+      root->walk([&](linalg::GenericOp op) {
+        if (op->hasAttr("qopt.matmul") && op.getNumDpsInputs() == 2 &&
+            worthTiling(&op->getOpOperand(1), tileK))
+          matmuls.push_back(op);
+      });
+      IRRewriter rewriter(ctx);
+      for (linalg::GenericOp op : matmuls)
+        if (failed(tileAndFuseDecode(rewriter, op)))
+          return signalPassFailure();
+    }
+    // 2. Element-wise fusion everywhere, except into a tiled matmul (a decoded
+    //    weight tile would be recomputed for every row of the tile; the
+    //    canonicalizations below rebuild generics, so the test is on the
+    //    consumer's place, not the producer's qopt.decode tag). A decode
+    //    feeding an untiled matmul (one row, or a short reduction) fuses.
+    RewritePatternSet patterns(ctx);
+    linalg::ControlFusionFn control = [](OpOperand *fused) {
+      Operation *producer = fused->get().getDefiningOp();
+      if (!producer || !producer->hasOneUse())
+        return false;
+      Operation *consumer = fused->getOwner();
+      return !(hasReduction(consumer) && isa<scf::ForOp>(consumer->getParentOp()));
+    };
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
+    tensor::populateBubbleUpExpandShapePatterns(patterns);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(patterns);
+    linalg::populateConstantFoldLinalgOperations(patterns, control);
+    // A decoded tile's destination is a slice of the whole weight's
+    // tensor.empty: a tile-sized tensor.empty instead, so bufferization
+    // allocates a tile, not the weight.
+    tensor::populateFoldTensorEmptyPatterns(patterns);
+    if (failed(applyPatternsGreedily(root, std::move(patterns),
+                                     GreedyRewriteConfig().setUseTopDownTraversal())))
+      return signalPassFailure();
+  }
+
+  LogicalResult tileAndFuseDecode(IRRewriter &rewriter, linalg::GenericOp op) {
+    // Tile the reduction dims by tile-k and the parallel dims the decoded
+    // weight varies along (N) by tile-n; the rows (M, batch) stay whole.
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    llvm::SmallDenseSet<unsigned> weightDims;
+    for (OpOperand *in : op.getDpsInputOperands())
+      if (isDecode(in->get().getDefiningOp()) ||
+          (op->hasAttr("qopt.matmul") && in->getOperandNumber() == 1))
+        for (AffineExpr e : op.getMatchingIndexingMap(in).getResults())
+          if (auto d = dyn_cast<AffineDimExpr>(e))
+            weightDims.insert(d.getPosition());
+    SmallVector<OpFoldResult> sizes;
+    bool tiled = false;
+    for (unsigned d = 0; d < ranges.size(); ++d) {
+      int64_t t = 0;
+      if (ShapedType::isDynamic(ranges[d]))
+        t = 0;
+      else if (iters[d] == utils::IteratorType::reduction)
+        t = divisorTile(ranges[d], tileK);
+      else if (weightDims.contains(d))
+        t = divisorTile(ranges[d], tileN);
+      if (t == ranges[d] || t == 1)
+        t = 0; // whole (or no useful tiling)
+      tiled |= t != 0;
+      sizes.push_back(rewriter.getIndexAttr(t));
+    }
+    if (!tiled)
+      return success();
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes(sizes);
+    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling);
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer,
+           bool isDestination) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (isDestination || !isDecode(producer.getOwner()))
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(result))
+      return op.emitError("qopt-fuse: tiling the decoded-weight reduction failed");
+    for (OpResult r : op->getResults())
+      if (Value replacement = result->replacements.lookup(r))
+        rewriter.replaceAllUsesWith(r, replacement);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+} // namespace
