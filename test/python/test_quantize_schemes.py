@@ -200,3 +200,47 @@ def test_calibration_report_matches_an_independent_run(tmp_path):
                             f"--calibration-data={tmp_path}")
     assert c.returncode != 0 and "no file for input 'Input3'" in c.stderr
     assert not (tmp_path / "bad.so").exists()
+
+
+def test_fp16_model_weights_are_quantized(tmp_path):
+    """An FP16 model's weights are quantized like FP32 ones (their values widened
+    exactly); activations stay FP16 at the boundary."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(12)
+    w = rng.standard_normal((60, 48)).astype(np.float16)
+    g = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["y"], name="mm")], "g",
+                          [helper.make_tensor_value_info("a", TensorProto.FLOAT16, [4, 60])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT16, [4, 48])],
+                          [numpy_helper.from_array(w, "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 9
+    onnx.save(m, tmp_path / "m.onnx")
+    c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", "--scheme=w4a16-mxfp4",
+                            f"--report={tmp_path / 'r.json'}")
+    assert c.returncode == 0, c.stderr
+    assert len(json.loads((tmp_path / "r.json").read_text())["layers"]) == 1
+    a = rng.standard_normal((4, 60)).astype(np.float16)
+    np.save(tmp_path / "a.npy", a)
+    r = tools.run(tmp_path / "m.so", {"a": tmp_path / "a.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    got = np.load(tmp_path / "out" / "y.npy").astype(np.float64)
+    wp = np.zeros((64, 48), F32)  # K = 60 zero-padded to 64
+    wp[:60] = w.astype(F32)
+    want = (a.astype(np.float64) @ EMULATE["w4a16-mxfp4"](wp)[:60].astype(np.float64))
+    want = want.astype(np.float16).astype(np.float64)  # the FP16 result
+    assert np.abs(got - want).max() <= 2e-3 * np.abs(want).max()
+
+
+def test_unsupported_weights_are_named_not_silently_skipped(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+    w = np.random.default_rng(1).standard_normal((2, 64, 48)).astype(F32)
+    g = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["y"], name="batched_mm")], "g",
+                          [helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 3, 64])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 48])],
+                          [numpy_helper.from_array(w, "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 9
+    onnx.save(m, tmp_path / "m.onnx")
+    c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", "--scheme=w4a16-mxfp4")
+    assert c.returncode == 0, c.stderr
+    assert "layer 'batched_mm' keeps float batched (rank-3) weights" in c.stderr

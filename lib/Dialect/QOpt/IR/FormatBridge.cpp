@@ -5,10 +5,14 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/IR/FormatBridge.h"
 
+#include <cstring>
+
 #include "qopt/Dialect/QOpt/IR/QOptTypes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -96,5 +100,30 @@ std::optional<std::vector<float>> mlir::qopt::getFloatValues(Attribute attr) {
   if (auto res = dyn_cast_or_null<DenseF32ResourceElementsAttr>(attr))
     if (auto data = res.tryGetAsArrayRef())
       return std::vector<float>(data->begin(), data->end());
+  // f16 / bf16 blobs: read their 16-bit patterns and widen exactly.
+  if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(attr)) {
+    Type elem = res.getType().getElementType();
+    if (!elem.isF16() && !elem.isBF16())
+      return std::nullopt;
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    ArrayRef<char> bytes = blob->getData();
+    int64_t n = res.getType().getNumElements();
+    if (int64_t(bytes.size()) != 2 * n)
+      return std::nullopt;
+    const llvm::fltSemantics &sem =
+        elem.isF16() ? APFloat::IEEEhalf() : APFloat::BFloat();
+    std::vector<float> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, bytes.data() + 2 * i, 2);
+      APFloat v(sem, APInt(16, bits));
+      bool lost;
+      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      out[size_t(i)] = v.convertToFloat();
+    }
+    return out;
+  }
   return std::nullopt;
 }

@@ -350,6 +350,11 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     getOperation().walk([&](Operation *op) {
       if (isa<MatmulOp>(op) || op->hasAttr("qopt.conv_weight"))
         candidates.push_back(op);
+      // No silent fallback: a weight the pass cannot handle is named.
+      if (auto why = op->getAttrOfType<StringAttr>("qopt.unquantized_weight"))
+        if (!llvm::any_of(globs, [&](const llvm::GlobPattern &g) { return g.match(layerName(op)); }))
+          op->emitWarning() << "qopt-quantize: layer '" << layerName(op) << "' keeps float "
+                            << why.str() << " (not supported by the quantizer yet)";
     });
     if (!sensitivitySchemes.empty() && failed(writeSensitivity(candidates, sensitivitySchemes)))
       return signalPassFailure();
@@ -402,8 +407,10 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     Value rhs = op.getRhs();
     auto rhsType = cast<RankedTensorType>(rhs.getType());
     auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
-    if (rhsType.getRank() != 2 || lhsType.getRank() != 2 || !rhsType.getElementType().isF32() ||
-        !lhsType.getElementType().isF32())
+    if (rhsType.getRank() != 2 || lhsType.getRank() != 2)
+      return success();
+    Type elem = lhsType.getElementType();
+    if (!isa<Float32Type, Float16Type, BFloat16Type>(elem) || rhsType.getElementType() != elem)
       return success();
     bool transposedWeight = false;
     auto cst = rhs.getDefiningOp<arith::ConstantOp>();
@@ -469,8 +476,8 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
     Value q = createQuantize(b, cst.getLoc(), weight, wf, s);
     Value lhs = op.getLhs();
     if (kp != k) {
-      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-      lhs = tensor::createPadHighOp(RankedTensorType::get({m, kp}, b.getF32Type()), lhs, zero,
+      Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(elem, 0.0));
+      lhs = tensor::createPadHighOp(RankedTensorType::get({m, kp}, elem), lhs, zero,
                                     /*nofold=*/false, loc, b);
     }
     if (s.activation)

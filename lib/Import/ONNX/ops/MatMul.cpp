@@ -120,6 +120,12 @@ static LogicalResult importMatMul(NodeContext &n) {
     r = buildReshape(b, loc, r, full);
   } else {
     r = batchedMatmul(b, loc, a, bv, *batch, elem);
+    // A constant batched B is a weight qopt-quantize cannot give a format
+    // yet: mark it so the pass says so instead of silently leaving it float.
+    if (bs.size() > 2 && bv.getDefiningOp<arith::ConstantOp>())
+      r.getDefiningOp()->setAttr("qopt.unquantized_weight",
+                                 b.getStringAttr("batched (rank-" + std::to_string(bs.size()) +
+                                                 ") weights"));
   }
   std::vector<int64_t> outShape = *batch;
   if (!aVec)
