@@ -21,8 +21,9 @@ def compile_model(model, out, *flags, timeout=600):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def run_test_dir(lib, test_dir, timeout=600):
-    return subprocess.run([tool("qopt-run"), str(lib), "--test-dir", str(test_dir)],
+def run_test_dir(lib, test_dir, *flags, timeout=600):
+    """qopt-run lib --test-dir test_dir flags... (e.g. --rtol 0 --atol 0 for bit-exact)."""
+    return subprocess.run([tool("qopt-run"), str(lib), "--test-dir", str(test_dir), *flags],
                           capture_output=True, text=True, timeout=timeout)
 
 

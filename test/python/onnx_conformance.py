@@ -5,6 +5,10 @@ import re
 
 import onnx
 
+EXACT_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "MatMulInteger",
+             "DynamicQuantizeLinear"}
+
+
 def node_ops(model_path):
     m = onnx.load(str(model_path), load_external_data=False)
     ops = set()
@@ -133,11 +137,13 @@ def run_case(test_dir, verdict, tmp_path):
     import numpy as np
     from qopt import tools
     lib = tmp_path / "model.so"
+    # Quantization ops are checked bit for bit, float outputs included.
+    exact = bool(node_ops(test_dir / "model.onnx")[0] & EXACT_OPS)
     if verdict != "freeze":
         c = tools.compile_model(test_dir / "model.onnx", lib)
         if c.returncode:
             return False, "qopt-compile failed:\n" + c.stderr
-        r = tools.run_test_dir(lib, test_dir)
+        r = tools.run_test_dir(lib, test_dir, *(["--rtol=0", "--atol=0"] if exact else []))
         ok = r.returncode == 0 and "PASS" in r.stdout and "FAIL" not in r.stdout
         return ok, r.stdout + r.stderr
     m = onnx.load(str(test_dir / "model.onnx"))
@@ -162,7 +168,12 @@ def run_case(test_dir, verdict, tmp_path):
             got = np.load(out / f"{safe}.npy")
             if got.shape != ref.shape or got.dtype != ref.dtype:
                 return False, f"{s.name}: output {k} is {got.dtype}{got.shape}, expected {ref.dtype}{ref.shape}"
-            if np.issubdtype(ref.dtype, np.floating):
+            if np.issubdtype(ref.dtype, np.floating) and exact:
+                same = (got == ref) | (np.isnan(got) & np.isnan(ref))
+                if not same.all():
+                    return False, (f"{s.name}: output {k} is not bit-exact (max abs err "
+                                   f"{np.nanmax(np.abs(got - ref))})")
+            elif np.issubdtype(ref.dtype, np.floating):
                 if not np.allclose(got, ref, rtol=1e-3, atol=1e-7, equal_nan=True):
                     return False, f"{s.name}: output {k} max abs err {np.nanmax(np.abs(got - ref))}"
             elif not np.array_equal(got, ref):

@@ -1,6 +1,8 @@
 # test/python/test_onnx_conformance.py - every ONNX node test of a supported op compiles and matches.
 """qopt-compile + qopt-run --test-dir on the ONNX backend node tests (rtol 1e-3,
-atol 1e-7 for floats, exact for integers/bools, as qopt-run compares)."""
+atol 1e-7 for floats, exact for integers/bools, as qopt-run compares; the quantization
+ops QuantizeLinear, DequantizeLinear, QLinearMatMul, MatMulInteger and
+DynamicQuantizeLinear bit for bit, float outputs included)."""
 import pathlib
 
 import pytest
