@@ -155,6 +155,39 @@ LogicalResult buildProbe(ModuleOp module, llvm::StringRef entry, const std::stri
   return mlir::qopt::linkSharedLibrary(options.cc, obj, wrapper, "", libPath, error);
 }
 
+/// The calibration inputs and a temporary directory for probe libraries
+/// (removed with the workspace).
+struct Workspace {
+  std::vector<std::vector<HostTensor>> sets;
+  llvm::SmallString<128> dir;
+  ~Workspace() {
+    if (!dir.empty())
+      llvm::sys::fs::remove_directories(dir);
+  }
+  std::string path(llvm::StringRef file) const {
+    llvm::SmallString<256> p(dir);
+    llvm::sys::path::append(p, file);
+    return p.str().str();
+  }
+};
+
+LogicalResult prepare(ModuleOp module, llvm::StringRef entry, const CalibrationOptions &options,
+                      Workspace &ws, std::string &error) {
+  FailureOr<mlir::qopt::ModelInterface> iface = mlir::qopt::getModelInterface(module, entry);
+  if (failed(iface)) {
+    error = "calibration: no model interface";
+    return failure();
+  }
+  if (failed(loadSets(options.dataDir, *iface, ws.sets, error)))
+    return failure();
+  if (llvm::sys::fs::createUniqueDirectory("qopt-calibration", ws.dir)) {
+    ws.dir.clear();
+    error = "cannot create a temporary directory";
+    return failure();
+  }
+  return success();
+}
+
 struct Energy {
   double signal = 0, noise = 0;
   double sqnr() const {
@@ -167,29 +200,17 @@ struct Energy {
 LogicalResult(::qopt::compile::collectActivationAbsMax)(
     ModuleOp module, llvm::StringRef entry, const CalibrationOptions &options,
     std::map<std::string, std::vector<float>> &absmax, std::string &error) {
-  FailureOr<mlir::qopt::ModelInterface> iface = mlir::qopt::getModelInterface(module, entry);
-  if (failed(iface)) {
-    error = "calibration: no model interface";
+  Workspace ws;
+  if (failed(prepare(module, entry, options, ws, error)))
     return failure();
-  }
-  std::vector<std::vector<HostTensor>> sets;
-  if (failed(loadSets(options.dataDir, *iface, sets, error)))
-    return failure();
-  llvm::SmallString<128> tmpDir;
-  if (llvm::sys::fs::createUniqueDirectory("qopt-smooth", tmpDir)) {
-    error = "cannot create a temporary directory";
-    return failure();
-  }
-  llvm::scope_exit removeTmp([&] { llvm::sys::fs::remove_directories(tmpDir); });
-  llvm::SmallString<256> libPath(tmpDir);
-  llvm::sys::path::append(libPath, "acts.so");
-  if (failed(buildProbe(module, entry, "none", options, false, libPath.str().str(), error,
+  std::string libPath = ws.path("acts.so");
+  if (failed(buildProbe(module, entry, "none", options, false, libPath, error,
                         /*exposeInputs=*/true)))
     return failure();
   ModelLibrary lib;
-  if (!lib.load(libPath.str().str(), error))
+  if (!lib.load(libPath, error))
     return failure();
-  for (const auto &set : sets) {
+  for (const auto &set : ws.sets) {
     std::vector<HostTensor> outs = lib.run(set);
     for (int i = 0; i < lib.numOutputs(); ++i) {
       std::string name = lib.outputName(i);
@@ -209,26 +230,11 @@ LogicalResult(::qopt::compile::collectActivationAbsMax)(
 
 LogicalResult (::qopt::compile::runCalibration)(ModuleOp module, llvm::StringRef entry,
                                             const CalibrationOptions &options, std::string &error) {
-  FailureOr<mlir::qopt::ModelInterface> iface = mlir::qopt::getModelInterface(module, entry);
-  if (failed(iface)) {
-    error = "calibration: no model interface";
+  Workspace ws;
+  if (failed(prepare(module, entry, options, ws, error)))
     return failure();
-  }
-  std::vector<std::vector<HostTensor>> sets;
-  if (failed(loadSets(options.dataDir, *iface, sets, error)))
-    return failure();
-
-  llvm::SmallString<128> tmpDir;
-  if (llvm::sys::fs::createUniqueDirectory("qopt-calibration", tmpDir)) {
-    error = "cannot create a temporary directory";
-    return failure();
-  }
-  llvm::scope_exit removeTmp([&] { llvm::sys::fs::remove_directories(tmpDir); });
-  auto probePath = [&](size_t i) {
-    llvm::SmallString<256> p(tmpDir);
-    llvm::sys::path::append(p, "probe" + std::to_string(i) + ".so");
-    return p.str().str();
-  };
+  const std::vector<std::vector<HostTensor>> &sets = ws.sets;
+  auto probePath = [&](size_t i) { return ws.path("probe" + std::to_string(i) + ".so"); };
 
   // Reference: the float build.
   std::string floatLib = probePath(0);

@@ -380,24 +380,16 @@ int main(int argc, char **argv) {
     if (failed(::qopt::compile::collectActivationAbsMax(*module, importOptions.entryName, stats,
                                                         absmax, err)))
       return fail(err);
-    llvm::StringSet<> seen;
-    module->walk([&](mlir::qopt::MatmulOp op) {
-      std::string name;
-      if (auto n = dyn_cast<NameLoc>(op.getLoc()))
-        name = n.getName().str();
-      else
-        name = "layer" + std::to_string(seen.size());
-      std::string unique = name;
-      for (int i = 1; !seen.insert(unique).second; ++i)
-        unique = name + "#" + std::to_string(i);
-      auto it = absmax.find(unique);
+    Operation *entryFunc = module->lookupSymbol(importOptions.entryName);
+    for (auto &[op, name] : mlir::qopt::getNamedLayers(entryFunc, /*matmulsOnly=*/true)) {
+      auto it = absmax.find(name);
       if (it == absmax.end())
-        return;
+        continue;
       auto type = RankedTensorType::get({int64_t(it->second.size())},
-                                        Float32Type::get(op.getContext()));
+                                        Float32Type::get(op->getContext()));
       op->setAttr("qopt.act_absmax",
                   DenseElementsAttr::get(type, ArrayRef<float>(it->second)));
-    });
+    }
   }
   OwningOpRef<ModuleOp> pristine;
   if (!calibrationData.empty())

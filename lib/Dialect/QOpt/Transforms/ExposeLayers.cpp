@@ -22,6 +22,26 @@ namespace mlir::qopt {
 using namespace mlir;
 using namespace mlir::qopt;
 
+SmallVector<std::pair<Operation *, std::string>> mlir::qopt::getNamedLayers(Operation *root,
+                                                                          bool matmulsOnly) {
+  SmallVector<std::pair<Operation *, std::string>> layers;
+  llvm::StringSet<> seen;
+  root->walk([&](Operation *op) {
+    if (!isa<MatmulOp>(op) && (matmulsOnly || !op->hasAttr("qopt.conv_weight")))
+      return;
+    std::string name;
+    if (auto n = dyn_cast<NameLoc>(op->getLoc()))
+      name = n.getName().str();
+    else
+      name = "layer" + std::to_string(layers.size());
+    std::string unique = name;
+    for (int i = 1; !seen.insert(unique).second; ++i)
+      unique = name + "#" + std::to_string(i);
+    layers.push_back({op, unique});
+  });
+  return layers;
+}
+
 namespace {
 struct ExposeLayersPass : public mlir::qopt::impl::ExposeLayersPassBase<ExposeLayersPass> {
   using ExposeLayersPassBase::ExposeLayersPassBase;
@@ -31,23 +51,10 @@ struct ExposeLayersPass : public mlir::qopt::impl::ExposeLayersPassBase<ExposeLa
         return;
       SmallVector<Value> values;
       SmallVector<std::string> names;
-      llvm::StringSet<> seen;
-      func.walk([&](Operation *op) {
-        if (!isa<MatmulOp>(op) && !op->hasAttr("qopt.conv_weight"))
-          return;
-        if (inputs && !isa<MatmulOp>(op))
-          return; // activations of matmuls only
-        std::string name;
-        if (auto n = dyn_cast<NameLoc>(op->getLoc()))
-          name = n.getName().str();
-        else
-          name = "layer" + std::to_string(values.size());
-        std::string unique = name;
-        for (int i = 1; !seen.insert(unique).second; ++i)
-          unique = name + "#" + std::to_string(i);
+      for (auto &[op, name] : getNamedLayers(func, inputs)) {
         values.push_back(inputs ? op->getOperand(0) : op->getResult(0));
-        names.push_back((inputs ? "act:" : "layer:") + unique);
-      });
+        names.push_back((inputs ? "act:" : "layer:") + name);
+      }
       if (values.empty())
         return;
       Builder b(func.getContext());

@@ -51,6 +51,13 @@ struct RotateSpec {
 /// Parses `none | block | block:N | global` with an optional `,seed=S`.
 LogicalResult parseRotateSpec(llvm::StringRef spec, RotateSpec &out, std::string &error);
 
+/// The quantizable layers under `root` in walk order (every qopt.matmul, and
+/// imported convolutions unless `matmulsOnly`), each with a unique name: the
+/// ONNX node name, "#n" appended to repeats, "layerN" without one. Calibration
+/// probes and their consumers agree on names through this one function.
+llvm::SmallVector<std::pair<Operation *, std::string>> getNamedLayers(Operation *root,
+                                                                      bool matmulsOnly);
+
 /// The scheme names `parseQuantScheme` knows.
 std::vector<std::string> getQuantSchemeNames();
 
