@@ -15,6 +15,8 @@
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -80,9 +82,39 @@ int64_t divisorTile(int64_t extent, int64_t preferred) {
 struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
   using FusePassBase::FusePassBase;
 
+  /// Constant sub-byte codes (i2..i7) read by a generic become an i8 constant
+  /// (same byte per code in memory), truncated in the body: vector loads of
+  /// i8 are plain loads, while LLVM splits vectors of i4 loads byte by byte.
+  static void widenSubByteConstantInputs(Operation *root) {
+    root->walk([](linalg::GenericOp op) {
+      for (OpOperand *in : op.getDpsInputOperands()) {
+        DenseElementsAttr attr;
+        if (!matchPattern(in->get(), m_Constant(&attr)))
+          continue;
+        auto type = cast<RankedTensorType>(in->get().getType());
+        auto it = dyn_cast<IntegerType>(type.getElementType());
+        if (!it || it.getWidth() >= 8 || it.getWidth() < 2)
+          continue;
+        OpBuilder b(op);
+        unsigned w = it.getWidth();
+        auto i8 = b.getI8Type();
+        DenseElementsAttr wide = attr.mapValues(i8, [&](const APInt &v) {
+          return v.zext(8) & APInt(8, (1u << w) - 1);
+        });
+        in->set(arith::ConstantOp::create(b, op.getLoc(), wide));
+        BlockArgument arg = op.getMatchingBlockArgument(in);
+        arg.setType(i8);
+        OpBuilder bb = OpBuilder::atBlockBegin(arg.getOwner());
+        Value narrow = arith::TruncIOp::create(bb, op.getLoc(), it, arg);
+        arg.replaceAllUsesExcept(narrow, narrow.getDefiningOp());
+      }
+    });
+  }
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     Operation *root = getOperation();
+    widenSubByteConstantInputs(root);
     // 1. Tile the lowered qopt.matmuls that have rows to share a weight tile
     //    (fusing their weight decode into the tile loop), before anything
     //    reshapes their loops.
