@@ -137,24 +137,8 @@ struct FoldNormsPass : public mlir::qopt::impl::FoldNormsPassBase<FoldNormsPass>
   static void addShift(MatmulOp mm, const std::vector<float> &shift) {
     OpBuilder b(mm->getContext());
     b.setInsertionPointAfter(mm);
-    Location loc = mm.getLoc();
-    auto type = cast<RankedTensorType>(mm.getType());
-    MLIRContext *ctx = b.getContext();
-    Value c = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({int64_t(shift.size())}, b.getF32Type()),
-                               ArrayRef<float>(shift)));
-    Value init = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
-    auto add = linalg::GenericOp::create(
-        b, loc, TypeRange{type}, ValueRange{mm.getResult(), c}, ValueRange{init},
-        SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(2, ctx),
-                               AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx),
-                               AffineMap::getMultiDimIdentityMap(2, ctx)},
-        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-        [](OpBuilder &nb, Location l, ValueRange a) {
-          linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[0], a[1]).getResult());
-        });
-    mm.getResult().replaceAllUsesExcept(add.getResult(0), add);
+    Value shifted = buildChannelwise(b, mm.getLoc(), mm.getResult(), shift, /*multiply=*/false);
+    mm.getResult().replaceAllUsesExcept(shifted, shifted.getDefiningOp());
   }
 };
 

@@ -455,14 +455,14 @@ struct Materializer {
 struct MaterializeScalesPass
     : public mlir::qopt::impl::MaterializeScalesPassBase<MaterializeScalesPass> {
   void runOnOperation() override {
-    SmallVector<QuantizeOp> todo;
+    SmallVector<QuantizeOp> pending;
     getOperation()->walk([&](QuantizeOp op) {
       if (!op.getScales() && !op.getTensorScale() && !matchPattern(op.getInput(), m_Constant()))
-        todo.push_back(op);
+        pending.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     bool failedAny = false;
-    for (QuantizeOp op : todo) {
+    for (QuantizeOp op : pending) {
       std::string why = unsupportedReason(op);
       if (!why.empty()) {
         op.emitOpError() << "cannot materialize the scales of " << op.getType() << ": " << why;

@@ -96,6 +96,14 @@ std::optional<fmt::TensorFormat> parseOperandFormat(llvm::StringRef spec, int64_
 
 } // namespace
 
+int64_t mlir::qopt::getSchemeWeightKBlock(const QuantScheme &s) {
+  return s.weight ? blockAlong(*s.weight, 0) : 1;
+}
+
+int64_t mlir::qopt::getSchemeKMultiple(const QuantScheme &s) {
+  return std::lcm(getSchemeWeightKBlock(s), s.activation ? blockAlong(*s.activation, 1) : 1);
+}
+
 std::vector<std::string> mlir::qopt::getQuantSchemeNames() {
   std::vector<std::string> names = {"none"};
   for (const NamedScheme &s : kSchemes)
@@ -254,28 +262,40 @@ std::optional<WeightMatrix> getWeightMatrix(Operation *op) {
   return m;
 }
 
+/// SQNR (dB) and max |error| of `values` (row-major `shape`) after lib/Format
+/// quantizes and dequantizes them with `f` under the scheme's rounding and
+/// MX scale mode.
+struct QuantError {
+  double sqnrDb, maxAbsError;
+};
+QuantError quantizationError(const fmt::TensorFormat &f, const std::vector<float> &values,
+                             const std::vector<int64_t> &shape, const QuantScheme &s) {
+  fmt::QuantizeOptions options;
+  options.rounding = s.rounding;
+  options.scaleMode = s.scaleMode;
+  fmt::QuantizedTensor q = fmt::quantize(f, values.data(), shape, options);
+  std::vector<float> back(values.size());
+  fmt::dequantize(f, q, back.data());
+  double signal = 0, noise = 0, maxErr = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    double e = double(back[i]) - double(values[i]);
+    signal += double(values[i]) * values[i];
+    noise += e * e;
+    maxErr = std::max(maxErr, std::fabs(e));
+  }
+  return {noise == 0 ? INFINITY : 10 * std::log10(signal / noise), maxErr};
+}
+
 /// Weight SQNR (dB) of `w` under a scheme's weight format (K zero-padded to
 /// whole blocks); nullopt when the format does not fit the weight.
 std::optional<double> weightSqnr(const WeightMatrix &w, const QuantScheme &s) {
-  int64_t block = std::lcm(blockAlong(*s.weight, 0), s.activation ? blockAlong(*s.activation, 1) : 1);
+  int64_t block = getSchemeKMultiple(s);
   int64_t kp = (w.k + block - 1) / block * block;
   if (!s.weight->verifyShape({kp, w.n}).empty())
     return std::nullopt;
   std::vector<float> padded(size_t(kp * w.n), 0.0f);
   std::copy(w.values.begin(), w.values.end(), padded.begin());
-  fmt::QuantizeOptions options;
-  options.rounding = s.rounding;
-  options.scaleMode = s.scaleMode;
-  fmt::QuantizedTensor q = fmt::quantize(*s.weight, padded.data(), {kp, w.n}, options);
-  std::vector<float> back(padded.size());
-  fmt::dequantize(*s.weight, q, back.data());
-  double signal = 0, noise = 0;
-  for (size_t i = 0; i < padded.size(); ++i) {
-    double e = double(back[i]) - double(padded[i]);
-    signal += double(padded[i]) * padded[i];
-    noise += e * e;
-  }
-  return noise == 0 ? INFINITY : 10 * std::log10(signal / noise);
+  return quantizationError(*s.weight, padded, {kp, w.n}, s).sqnrDb;
 }
 
 struct LayerReport {
@@ -429,7 +449,7 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
       return success();
     int64_t k = rhsType.getDimSize(0), n = rhsType.getDimSize(1), m = lhsType.getDimSize(0);
     const fmt::TensorFormat &wf = *s.weight;
-    int64_t block = std::lcm(blockAlong(wf, 0), s.activation ? blockAlong(*s.activation, 1) : 1);
+    int64_t block = getSchemeKMultiple(s);
     int64_t kp = (k + block - 1) / block * block;
     // K x N, zero-padded to whole blocks (zeros leave every block's amax alone).
     std::vector<float> values(size_t(kp * n), 0.0f);
@@ -674,27 +694,15 @@ struct QuantizePass : public mlir::qopt::impl::QuantizePassBase<QuantizePass> {
   static LayerReport measure(const std::string &name, const fmt::TensorFormat &f,
                              const std::vector<int64_t> &padded, const std::vector<float> &values,
                              const std::vector<int64_t> &shape, const QuantScheme &s) {
-    fmt::QuantizeOptions options;
-    options.rounding = s.rounding;
-    options.scaleMode = s.scaleMode;
-    fmt::QuantizedTensor q = fmt::quantize(f, values.data(), padded, options);
-    std::vector<float> back(values.size());
-    fmt::dequantize(f, q, back.data());
-    double signal = 0, noise = 0, maxErr = 0;
-    for (size_t i = 0; i < values.size(); ++i) {
-      double e = double(back[i]) - double(values[i]);
-      signal += double(values[i]) * values[i];
-      noise += e * e;
-      maxErr = std::max(maxErr, std::fabs(e));
-    }
+    QuantError err = quantizationError(f, values, padded, s);
     LayerReport r;
     r.name = name;
     r.format = formatName(f);
     r.shape = shape;
     int64_t n = shape[0] * shape[1], np = padded[0] * padded[1];
     r.bitsPerWeight = f.getBitsPerElement(padded) * double(np) / double(n);
-    r.sqnrDb = noise == 0 ? INFINITY : 10 * std::log10(signal / noise);
-    r.maxAbsError = maxErr;
+    r.sqnrDb = err.sqnrDb;
+    r.maxAbsError = err.maxAbsError;
     return r;
   }
 

@@ -33,22 +33,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// Whether operand i of an element-wise generic is a constant that varies
-/// only along the last loop dim (a per-channel constant).
-bool isChannelConstant(linalg::GenericOp op, unsigned i) {
-  if (!op.getDpsInputs()[i].getDefiningOp<arith::ConstantOp>())
-    return false;
-  unsigned last = op.getNumLoops() - 1;
-  for (AffineExpr e : op.getIndexingMapsArray()[i].getResults()) {
-    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
-      continue;
-    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == last)
-      continue;
-    return false;
-  }
-  return true;
-}
-
 /// The ops that produce `root` and must all be permuted along the channel
 /// axis (size d) for root's channels to come out permuted: constant-weight
 /// matmuls (leaves), element-wise generics and channel-preserving reshapes.
@@ -81,7 +65,7 @@ struct PermutationPlan {
       return false;
     ops.insert(def);
     for (unsigned i = 0; i < g.getNumDpsInputs(); ++i) {
-      if (isChannelConstant(g, i))
+      if (getChannelConstant(g, i, d))
         continue;
       Value in = g.getDpsInputs()[i];
       if (!g.getIndexingMapsArray()[i].isIdentity() || in.getType() != v.getType() ||
@@ -175,13 +159,11 @@ struct ReorderChannelsPass
       if (!g)
         continue;
       for (unsigned i = 0; i < g.getNumDpsInputs(); ++i) {
-        if (!isChannelConstant(g, i))
-          continue;
+        std::optional<std::vector<float>> c = getChannelConstant(g, i, k);
         auto cst = g.getDpsInputs()[i].getDefiningOp<arith::ConstantOp>();
+        if (!c || cast<ShapedType>(cst.getType()).getNumElements() != k)
+          continue; // not a channel constant, or a splat: the same in every order
         auto ct = cast<RankedTensorType>(cst.getType());
-        std::optional<std::vector<float>> c = getFloatValues(cst.getValue());
-        if (!c || int64_t(c->size()) != k)
-          continue; // a splat (or scalar) is the same in every order
         std::vector<float> cp = permuted(*c, p);
         g->setOperand(i, arith::ConstantOp::create(
                              pb, g.getLoc(),

@@ -89,13 +89,8 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
         getOperation().emitError() << "qopt-rotate: " << error;
         return signalPassFailure();
       }
-      if (s->weight) {
-        const fmt::Granularity &g = s->weight->getGranularity();
-        if (g.kind == fmt::Granularity::Kind::Block)
-          for (size_t i = 0; i < g.axes.size(); ++i)
-            if (g.axes[i] == 0 || g.axes[i] == -2)
-              schemeBlock = g.sizes[i];
-      }
+      if (int64_t kb = getSchemeWeightKBlock(*s); kb > 1)
+        schemeBlock = kb;
     }
     std::vector<llvm::GlobPattern> globs;
     for (const std::string &e : exclude)

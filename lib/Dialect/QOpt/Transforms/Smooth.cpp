@@ -83,7 +83,7 @@ struct SmoothPass : public mlir::qopt::impl::SmoothPassBase<SmoothPass> {
     if (!folded) {
       OpBuilder b(root.getContext());
       b.setInsertionPointAfterValue(root);
-      Value scaled = multiplyChannels(b, root.getLoc(), root, inv);
+      Value scaled = buildChannelwise(b, root.getLoc(), root, inv, /*multiply=*/true);
       root.replaceAllUsesExcept(scaled, scaled.getDefiningOp());
     }
     for (MatmulOp op : ops)
@@ -129,32 +129,8 @@ struct SmoothPass : public mlir::qopt::impl::SmoothPassBase<SmoothPass> {
     for (size_t j = 0; j < s.size(); ++j)
       inv[j] = 1.0f / s[j];
     OpBuilder b(op);
-    op.getLhsMutable().assign(multiplyChannels(b, op.getLoc(), op.getLhs(), inv));
+    op.getLhsMutable().assign(buildChannelwise(b, op.getLoc(), op.getLhs(), inv, /*multiply=*/true));
     op->setAttr("qopt.smoothed", b.getStringAttr("online"));
-  }
-
-  /// x * c along the last axis, as a linalg.generic.
-  static Value multiplyChannels(OpBuilder &b, Location loc, Value x, const std::vector<float> &c) {
-    auto t = cast<RankedTensorType>(x.getType());
-    MLIRContext *ctx = b.getContext();
-    int64_t rank = t.getRank();
-    Value cst = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({int64_t(c.size())}, b.getF32Type()),
-                               ArrayRef<float>(c)));
-    Value init = tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType());
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{t}, ValueRange{x, cst}, ValueRange{init},
-               SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx),
-                                      AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)},
-                                                     ctx),
-                                      AffineMap::getMultiDimIdentityMap(rank, ctx)},
-               SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-               [](OpBuilder &nb, Location l, ValueRange a) {
-                 linalg::YieldOp::create(nb, l,
-                                         arith::MulFOp::create(nb, l, a[0], a[1]).getResult());
-               })
-        .getResult(0);
   }
 
   /// Multiplies the producer of `root` by `inv` per channel at compile time:

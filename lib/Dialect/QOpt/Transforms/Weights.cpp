@@ -112,3 +112,28 @@ std::optional<SmallVector<MatmulOp>> mlir::qopt::getConsumingMatmuls(Value v, in
   return result;
 }
 
+
+Value mlir::qopt::buildChannelwise(OpBuilder &b, Location loc, Value x,
+                                   const std::vector<float> &c, bool multiply) {
+  auto t = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = t.getRank();
+  Value cst = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({int64_t(c.size())}, b.getF32Type()),
+                             ArrayRef<float>(c)));
+  Value init = tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{t}, ValueRange{x, cst}, ValueRange{init},
+             SmallVector<AffineMap>{
+                 AffineMap::getMultiDimIdentityMap(rank, ctx),
+                 AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx),
+                 AffineMap::getMultiDimIdentityMap(rank, ctx)},
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [multiply](OpBuilder &nb, Location l, ValueRange a) {
+               Value r = multiply ? Value(arith::MulFOp::create(nb, l, a[0], a[1]))
+                                  : Value(arith::AddFOp::create(nb, l, a[0], a[1]));
+               linalg::YieldOp::create(nb, l, r);
+             })
+      .getResult(0);
+}

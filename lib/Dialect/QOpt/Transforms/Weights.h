@@ -42,6 +42,11 @@ std::optional<std::vector<float>> getChannelConstant(linalg::GenericOp op, unsig
 /// anything else uses it.
 std::optional<SmallVector<MatmulOp>> getConsumingMatmuls(Value v, int64_t d);
 
+/// x (op) c along the last axis of x, c a constant per channel, as one
+/// element-wise linalg.generic: x * c (`multiply`) or x + c.
+Value buildChannelwise(OpBuilder &b, Location loc, Value x, const std::vector<float> &c,
+                       bool multiply);
+
 } // namespace mlir::qopt
 
 #endif // QOPT_LIB_DIALECT_QOPT_TRANSFORMS_WEIGHTS_H

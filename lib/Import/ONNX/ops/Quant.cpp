@@ -77,7 +77,8 @@ static FailureOr<QuantLayout> layoutOf(NodeContext &n, ArrayRef<int64_t> shape, 
 
 /// The broadcastable shape of scale and zero point for the runtime-zero-point
 /// forms (per tensor or per axis; blocked is refused).
-static FailureOr<std::vector<int64_t>> broadcastGrid(NodeContext &n, Type element) {
+static FailureOr<std::vector<int64_t>> broadcastGrid(NodeContext &n, Type element,
+                                                     llvm::StringRef what) {
   const auto &shape = n.shapeOf(0);
   FailureOr<QuantLayout> layout =
       layoutOf(n, shape, element, elementTypeOf(n.getContext(), n.dtypeOf(1)), Type());
@@ -85,15 +86,15 @@ static FailureOr<std::vector<int64_t>> broadcastGrid(NodeContext &n, Type elemen
     return failure();
   for (size_t d = 0; d < shape.size(); ++d)
     if (layout->scaleGrid[d] != 1 && layout->scaleGrid[d] != shape[d])
-      return n.emitError() << "a runtime zero point on a float format is supported per tensor "
-                              "or per axis, not blocked";
+      return n.emitError() << what << " is supported per tensor or per axis, not blocked";
   return layout->scaleGrid;
 }
 
 /// DequantizeLinear of float8/float4 with a runtime zero point (ONNX:
 /// (x - zero_point) * scale, both decoded).
 static LogicalResult floatZeroPointDQ(NodeContext &n, Type element, Type scaleElem) {
-  FailureOr<std::vector<int64_t>> grid = broadcastGrid(n, element);
+  FailureOr<std::vector<int64_t>> grid =
+      broadcastGrid(n, element, "a runtime zero point on a float format");
   if (failed(grid))
     return failure();
   OpBuilder &b = n.builder();
@@ -117,7 +118,8 @@ static LogicalResult floatZeroPointDQ(NodeContext &n, Type element, Type scaleEl
 /// QuantizeLinear to float8/float4 with a runtime zero point (ONNX:
 /// cast(x / scale + zero_point)).
 static LogicalResult floatZeroPointQ(NodeContext &n, Type element, int32_t ydt) {
-  FailureOr<std::vector<int64_t>> grid = broadcastGrid(n, element);
+  FailureOr<std::vector<int64_t>> grid =
+      broadcastGrid(n, element, "a runtime zero point on a float format");
   if (failed(grid))
     return failure();
   OpBuilder &b = n.builder();
@@ -218,15 +220,12 @@ static LogicalResult int32DQ(NodeContext &n) {
   Location loc = n.getLoc();
   const auto &shape = n.shapeOf(0);
   int32_t sdt = n.dtypeOf(1);
-  FailureOr<QuantLayout> layout =
-      layoutOf(n, shape, b.getIntegerType(8), elementTypeOf(n.getContext(), sdt), Type());
-  if (failed(layout))
+  // The grid only (i8 stands in for INT32, which no qopt format holds).
+  FailureOr<std::vector<int64_t>> gridOr =
+      broadcastGrid(n, b.getIntegerType(8), "DequantizeLinear of INT32");
+  if (failed(gridOr))
     return failure();
-  for (size_t d = 0; d < shape.size(); ++d)
-    if (layout->scaleGrid[d] != 1 && layout->scaleGrid[d] != shape[d])
-      return n.emitError() << "DequantizeLinear of INT32 is supported per tensor or per axis, "
-                              "not blocked";
-  const std::vector<int64_t> &grid = layout->scaleGrid;
+  const std::vector<int64_t> &grid = *gridOr;
   bool hasZp = n.hasInput(2);
   if (hasZp && n.dtypeOf(2) != dtype::Int32)
     return n.emitError() << "zero point type differs from the input";

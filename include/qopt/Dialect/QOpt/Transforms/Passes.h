@@ -58,6 +58,11 @@ LogicalResult parseRotateSpec(llvm::StringRef spec, RotateSpec &out, std::string
 llvm::SmallVector<std::pair<Operation *, std::string>> getNamedLayers(Operation *root,
                                                                       bool matmulsOnly);
 
+/// The weight format's block along K (1 without K blocks).
+int64_t getSchemeWeightKBlock(const QuantScheme &scheme);
+/// The multiple K is zero-padded to: both operands' K blocks.
+int64_t getSchemeKMultiple(const QuantScheme &scheme);
+
 /// The scheme names `parseQuantScheme` knows.
 std::vector<std::string> getQuantSchemeNames();
 
