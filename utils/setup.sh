@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${QOPT_VENV:-$ROOT/.venv}"
 
 APT_PKGS=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
-          ninja-build ccache cmake libonnx-dev libprotobuf-dev protobuf-compiler
+          libomp-22-dev ninja-build ccache cmake libonnx-dev libprotobuf-dev protobuf-compiler
           libgtest-dev libgmock-dev python3 python3-venv)
 
 missing=()

@@ -9,6 +9,7 @@
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -16,7 +17,10 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -51,6 +55,60 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
         operand.set(linalg::CopyOp::create(b, ret.getLoc(), v, dest).getResult(0));
       }
     });
+  }
+};
+/// Each omp.parallel asks the library for its thread count: a call of
+/// `qopt_num_threads()` (defined by the generated C wrapper: QOPT_NUM_THREADS,
+/// else OpenMP's default), so the setting never leaks into the caller's
+/// OpenMP state.
+struct ThreadCountPass : PassWrapper<ThreadCountPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ThreadCountPass)
+  StringRef getArgument() const final { return "qopt-omp-thread-count"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<func::FuncDialect, omp::OpenMPDialect, memref::MemRefDialect>();
+  }
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    // convert-scf-to-openmp wraps each loop body in memref.alloca_scope,
+    // whose single-block region cannot hold the control flow of the loops
+    // inside once lowered; without an alloca inside it is a no-op: inline it.
+    SmallVector<memref::AllocaScopeOp> scopes;
+    module.walk([&](memref::AllocaScopeOp scope) {
+      bool hasAlloca = false;
+      scope.walk([&](memref::AllocaOp) { hasAlloca = true; });
+      if (!hasAlloca)
+        scopes.push_back(scope);
+    });
+    for (memref::AllocaScopeOp scope : scopes) {
+      Block &body = scope.getBodyRegion().front();
+      auto ret = cast<memref::AllocaScopeReturnOp>(body.getTerminator());
+      SmallVector<Value> results(ret.getResults());
+      ret.erase();
+      scope->getBlock()->getOperations().splice(Block::iterator(scope), body.getOperations());
+      scope.replaceAllUsesWith(results);
+      scope.erase();
+    }
+    SmallVector<omp::ParallelOp> regions;
+    module.walk([&](omp::ParallelOp op) {
+      if (!op.getNumThreads())
+        regions.push_back(op);
+    });
+    if (regions.empty())
+      return;
+    OpBuilder b(module.getBodyRegion());
+    auto i32 = b.getI32Type();
+    auto fnType = b.getFunctionType({}, {i32});
+    if (!module.lookupSymbol<func::FuncOp>("qopt_num_threads")) {
+      auto decl = func::FuncOp::create(b, module.getLoc(), "qopt_num_threads", fnType);
+      decl.setPrivate();
+    }
+    for (omp::ParallelOp op : regions) {
+      b.setInsertionPoint(op);
+      Value n = func::CallOp::create(b, op.getLoc(), "qopt_num_threads", TypeRange{i32},
+                                     ValueRange{})
+                    .getResult(0);
+      op.getNumThreadsMutable().assign(n);
+    }
   }
 };
 } // namespace
@@ -91,6 +149,8 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createCanonicalizerPass());
   if (options.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(createFusePass());
+  if (options.vectorizeMatmuls)
+    pm.addNestedPass<func::FuncOp>(createVectorizeMatmulsPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(std::make_unique<DistinctResultsPass>());
 
@@ -112,13 +172,22 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createCSEPass()); // identical subviews meet, so self-copies fold away
   pm.addPass(createCanonicalizerPass());
 
+  // Parallel column tiles -> OpenMP work-sharing loops.
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(std::make_unique<ThreadCountPass>());
+
   // Loops -> LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(
+      createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
@@ -127,6 +196,7 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   ConvertFuncToLLVMPassOptions funcToLLVM;
   funcToLLVM.useBarePtrCallConv = true;
   pm.addPass(createConvertFuncToLLVMPass(funcToLLVM));
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
 }

@@ -233,6 +233,22 @@ __attribute__((visibility("hidden"))) void memrefCopy(int64_t elemSize,
 }
 
 )c";
+  // Thread count of every parallel region (ThreadCountPass): QOPT_NUM_THREADS
+  // if set to a positive number, else OpenMP's default (OMP_NUM_THREADS or
+  // the number of cores). Read once per process.
+  os << R"c(#include <stdlib.h>
+extern int omp_get_max_threads(void);
+__attribute__((visibility("hidden"))) int qopt_num_threads(void) {
+  static int n = 0;
+  if (n == 0) {
+    const char *s = getenv("QOPT_NUM_THREADS");
+    int v = s ? atoi(s) : 0;
+    n = v > 0 ? v : omp_get_max_threads();
+  }
+  return n;
+}
+
+)c";
   // The lowered entry: void entry(T *in..., T *out...) (bare pointers).
   std::vector<std::string> decl;
   for (const auto &in : iface.inputs)
@@ -306,6 +322,11 @@ LogicalResult qopt::linkSharedLibrary(llvm::StringRef cc, llvm::StringRef object
   llvm::SmallVector<llvm::StringRef> args = {*ccPath, "-shared", "-fPIC", "-O2", "-w",
                                              "-x", "c", wrapperSource, "-x", "none",
                                              objectPath, "-o", outPath, "-lm"};
+  // OpenMP runtime (threads of the parallel column tiles): LLVM 22's libomp,
+  // found at run time through the rpath.
+  std::string ompDir = QOPT_OPENMP_LIBDIR;
+  std::string rpath = "-Wl,-rpath," + ompDir, libdir = "-L" + ompDir;
+  args.append({libdir, rpath, "-lomp"});
   std::string msg;
   int rc = llvm::sys::ExecuteAndWait(*ccPath, args, std::nullopt, {}, 0, 0, &msg);
   if (rc != 0) {

@@ -7,6 +7,7 @@
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -52,6 +53,7 @@ std::unique_ptr<llvm::Module> qopt::translateAndOptimize(ModuleOp module, llvm::
                                                          std::string &error) {
   registerBuiltinDialectTranslation(*module->getContext());
   registerLLVMDialectTranslation(*module->getContext());
+  registerOpenMPDialectTranslation(*module->getContext());
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, ctx);
   if (!llvmModule) {
     error = "translation to LLVM IR failed";

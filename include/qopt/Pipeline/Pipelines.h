@@ -53,6 +53,10 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse producer/consumer element-wise linalg ops before bufferizing"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorizeMatmuls{
+      *this, "vectorize-matmuls",
+      llvm::cl::desc("Register-tiled vector kernels for float matmuls (qopt-vectorize-matmuls)"),
+      llvm::cl::init(true)};
 };
 
 /// Appends the x86 lowering to `pm` (anchored on builtin.module).

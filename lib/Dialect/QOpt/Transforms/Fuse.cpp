@@ -16,6 +16,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -79,6 +81,45 @@ int64_t divisorTile(int64_t extent, int64_t preferred) {
   return 1;
 }
 
+/// The data of a constant tensor with whole bytes per element, or nothing
+/// (splats, i1, sub-byte resources).
+std::optional<ArrayRef<char>> constantBytes(Attribute value, unsigned &elemBytes) {
+  auto type = dyn_cast<RankedTensorType>(cast<TypedAttr>(value).getType());
+  if (!type)
+    return std::nullopt;
+  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    if (dense.isSplat() || bits < 2)
+      return std::nullopt;
+    elemBytes = (bits + 7) / 8; // sub-byte elements are stored one per byte
+    return dense.getRawData();
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+    if (bits % 8 || !res.getRawHandle().getBlob())
+      return std::nullopt;
+    elemBytes = bits / 8;
+    return res.getRawHandle().getBlob()->getData();
+  }
+  return std::nullopt;
+}
+
+/// Whether `v` is a multiple of `c`: a static multiple, or the induction
+/// variable of an scf.forall starting at a multiple with a multiple as step.
+bool isMultipleOf(OpFoldResult v, int64_t c) {
+  if (std::optional<int64_t> k = getConstantIntValue(v))
+    return *k % c == 0;
+  auto arg = dyn_cast<BlockArgument>(cast<Value>(v));
+  auto forall = arg ? dyn_cast<scf::ForallOp>(arg.getOwner()->getParentOp()) : nullptr;
+  if (!forall)
+    return false;
+  unsigned i = arg.getArgNumber();
+  if (i >= forall.getRank())
+    return false;
+  std::optional<int64_t> lb = getConstantIntValue(forall.getMixedLowerBound()[i]);
+  std::optional<int64_t> step = getConstantIntValue(forall.getMixedStep()[i]);
+  return lb && step && *lb % c == 0 && *step % c == 0;
+}
+
 struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
   using FusePassBase::FusePassBase;
 
@@ -115,6 +156,22 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
     MLIRContext *ctx = &getContext();
     Operation *root = getOperation();
     widenSubByteConstantInputs(root);
+    // 0. Every lowered qopt.matmul with more than one tile of weight columns
+    //    runs its N tiles in parallel (scf.forall, OpenMP threads later),
+    //    its weight decode fused into the parallel tile. The reduction is
+    //    never split, so results do not depend on the thread count.
+    if (parallelN > 0) {
+      SmallVector<linalg::GenericOp> matmuls;
+      root->walk([&](linalg::GenericOp op) {
+        if (op->hasAttr("qopt.matmul") && !op->getParentOfType<scf::ForallOp>())
+          matmuls.push_back(op);
+      });
+      IRRewriter rewriter(ctx);
+      for (linalg::GenericOp op : matmuls)
+        if (failed(parallelizeColumns(rewriter, op)))
+          return signalPassFailure();
+      panelizeConstantSlices(root);
+    }
     // 1. Tile the lowered qopt.matmuls that have rows to share a weight tile
     //    (fusing their weight decode into the tile loop), before anything
     //    reshapes their loops.
@@ -122,6 +179,7 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
       SmallVector<linalg::GenericOp> matmuls;
       root->walk([&](linalg::GenericOp op) {
         if (op->hasAttr("qopt.matmul") && op.getNumDpsInputs() == 2 &&
+            isDecode(op.getDpsInputOperand(1)->get().getDefiningOp()) &&
             worthTiling(&op->getOpOperand(1), tileK))
           matmuls.push_back(op);
       });
@@ -156,9 +214,120 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
     // tensor.empty: a tile-sized tensor.empty instead, so bufferization
     // allocates a tile, not the weight.
     tensor::populateFoldTensorEmptyPatterns(patterns);
+    // Fusing a decode into its matmul builds a new generic without the
+    // `qopt.matmul` tag; the fused op keeps the matmul's destination, which
+    // is how the tag is carried over (qopt-vectorize-matmuls looks for it).
+    llvm::DenseSet<Value> matmulInits;
+    root->walk([&](linalg::GenericOp op) {
+      if (op->hasAttr("qopt.matmul") && op.getNumDpsInits() == 1)
+        matmulInits.insert(op.getDpsInits()[0]);
+    });
     if (failed(applyPatternsGreedily(root, std::move(patterns),
                                      GreedyRewriteConfig().setUseTopDownTraversal())))
       return signalPassFailure();
+    root->walk([&](linalg::GenericOp op) {
+      if (op.getNumDpsInits() == 1 && op.getNumDpsInputs() >= 2 &&
+          op.getNumReductionLoops() == 1 && matmulInits.contains(op.getDpsInits()[0]))
+        op->setAttr("qopt.matmul", UnitAttr::get(ctx));
+    });
+  }
+
+  /// Column panels: a parallel tile reading columns [n0, n0 + nc) of a
+  /// constant K x N weight (codes, scales or float weights) would walk K rows
+  /// N elements apart, one page per row for wide layers. The constant is
+  /// repacked at compile time as [N / nc, K, nc] (each tile's panel
+  /// contiguous) and the slice reads panel n0 / nc.
+  void panelizeConstantSlices(Operation *root) {
+    SmallVector<tensor::ExtractSliceOp> slices;
+    root->walk([&](tensor::ExtractSliceOp s) {
+      if (s->getParentOfType<scf::ForallOp>() && s.getSource().getDefiningOp<arith::ConstantOp>())
+        slices.push_back(s);
+    });
+    DenseMap<std::pair<Operation *, int64_t>, Value> panels;
+    for (tensor::ExtractSliceOp s : slices) {
+      auto cst = s.getSource().getDefiningOp<arith::ConstantOp>();
+      auto src = cast<RankedTensorType>(s.getSourceType());
+      auto res = cast<RankedTensorType>(s.getResultType());
+      if (src.getRank() != 2 || !src.hasStaticShape() || res.getRank() != 2 ||
+          !res.hasStaticShape())
+        continue;
+      int64_t rows = src.getDimSize(0), n = src.getDimSize(1), nc = res.getDimSize(1);
+      SmallVector<OpFoldResult> offsets = s.getMixedOffsets();
+      if (res.getDimSize(0) != rows || nc >= n || n % nc || !s.hasUnitStride() ||
+          !isConstantIntValue(offsets[0], 0) || !isMultipleOf(offsets[1], nc))
+        continue;
+      unsigned eb = 0;
+      std::optional<ArrayRef<char>> data = constantBytes(cst.getValue(), eb);
+      if (!data || data->size() != size_t(rows * n * eb))
+        continue;
+      Value &panel = panels[{cst.getOperation(), nc}];
+      OpBuilder b(cst);
+      b.setInsertionPointAfter(cst);
+      if (!panel) {
+        std::vector<char> bytes(data->size());
+        for (int64_t p = 0; p < n / nc; ++p)
+          for (int64_t r = 0; r < rows; ++r)
+            std::memcpy(&bytes[size_t(((p * rows + r) * nc) * eb)],
+                        &(*data)[size_t((r * n + p * nc) * eb)], size_t(nc * eb));
+        auto type = RankedTensorType::get({n / nc, rows, nc}, src.getElementType());
+        Attribute value;
+        if (isa<DenseElementsAttr>(cst.getValue()))
+          value = DenseElementsAttr::getFromRawBuffer(type, bytes);
+        else
+          value = DenseResourceElementsAttr::get(
+              type, "panels",
+              HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64));
+        panel = arith::ConstantOp::create(b, cst.getLoc(), cast<TypedAttr>(value));
+      }
+      b.setInsertionPoint(s);
+      Location loc = s.getLoc();
+      OpFoldResult p = affine::makeComposedFoldedAffineApply(
+          b, loc, getAffineDimExpr(0, b.getContext()).floorDiv(nc), {offsets[1]});
+      Value slice = tensor::ExtractSliceOp::create(
+          b, loc, res, panel, SmallVector<OpFoldResult>{p, b.getIndexAttr(0), b.getIndexAttr(0)},
+          SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(rows), b.getIndexAttr(nc)},
+          SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+      s.replaceAllUsesWith(slice);
+      s.erase();
+      if (cst.use_empty())
+        cst.erase();
+    }
+  }
+
+  /// Tiles the last loop (N, the weight's columns) of a lowered matmul by
+  /// `parallel-n` with scf.forall, fusing a weight decode producer.
+  LogicalResult parallelizeColumns(IRRewriter &rewriter, linalg::GenericOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t n = ranges.back();
+    if (ShapedType::isDynamic(n))
+      return success();
+    int64_t t = divisorTile(n, parallelN);
+    if (t == n || t == 1)
+      return success(); // one column tile: nothing to share between threads
+    SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(0));
+    sizes.back() = rewriter.getIndexAttr(t);
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes(sizes);
+    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling);
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer,
+           bool isDestination) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (isDestination || !isDecode(producer.getOwner()))
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(result))
+      return op.emitError("qopt-fuse: tiling the matmul's columns for threads failed");
+    for (OpResult r : op->getResults())
+      if (Value replacement = result->replacements.lookup(r))
+        rewriter.replaceAllUsesWith(r, replacement);
+    rewriter.eraseOp(op);
+    return success();
   }
 
   LogicalResult tileAndFuseDecode(IRRewriter &rewriter, linalg::GenericOp op) {

@@ -217,13 +217,46 @@ def FusePass : Pass<"qopt-fuse"> {
     element is decoded once per call into a `tile-k` x `tile-n` tile and the
     weight never exists in float as a whole. `tile-k=0` leaves the decode
     unfused.
+
+    First, every lowered matmul whose weight has more than `parallel-n`
+    columns is tiled along N by `parallel-n` with `scf.forall` (the decode
+    fused into each column tile); the pipeline turns these loops into OpenMP
+    work-sharing loops. The reduction is never split, so results are the
+    same for any thread count.
   }];
   let options = [
     Option<"tileK", "tile-k", "int64_t", "32", "Reduction tile of a decoded-weight matmul">,
     Option<"tileN", "tile-n", "int64_t", "128", "Weight-column tile of a decoded-weight matmul">,
+    Option<"parallelN", "parallel-n", "int64_t", "128",
+           "Weight-column tile run in parallel by threads (scf.forall); 0 = sequential">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::affine::AffineDialect"];
+}
+
+def VectorizeMatmulsPass : Pass<"qopt-vectorize-matmuls"> {
+  let summary = "Register-tiled vector kernels for lowered float matmuls";
+  let description = [{
+    Each `linalg.generic` tagged `qopt.matmul` whose operands are float
+    (an FP32 layer, or the matmul of a decoded weight tile inside qopt-fuse's
+    tile loop) is blocked along K by `kc` and tiled into register blocks of `mr` rows x `nr` columns with
+    the reduction innermost (scf tiling), vectorized to `vector.contract`
+    (upstream linalg vectorizer), its accumulator hoisted out of the
+    reduction loop (loop-invariant subset hoisting) and lowered to
+    outer products, i.e. `mr * nr / 16` FMAs on zmm registers per reduction
+    step. Matmuls whose weight decode is fused into the body (GEMV) are left
+    to the later scalar lowering. The result is bit-identical: the
+    reduction order along K is unchanged.
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", "4", "Rows per register block (power of two)">,
+    Option<"nr", "nr", "int64_t", "64", "Columns per register block (power of two)">,
+    Option<"kBlock", "kc", "int64_t", "64",
+           "Reduction block walked by the register blocks (longer reductions are blocked)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect"];
 }
 
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {

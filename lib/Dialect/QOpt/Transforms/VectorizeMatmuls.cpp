@@ -1,0 +1,255 @@
+//===- VectorizeMatmuls.cpp - register-tiled vector matmul kernels --------===//
+//
+// Part of qopt. qopt-vectorize-matmuls: every lowered float matmul (a
+// linalg.generic tagged `qopt.matmul` whose body only multiplies and adds
+// floats) becomes a register-blocked micro-kernel built from upstream pieces:
+//   1. scf tiling into mr x nr output blocks with the reduction dim innermost
+//      (tile 1), loops ordered (batch..., m, n, k);
+//   2. the linalg vectorizer turns each mr x 1 x nr tile into vector.contract;
+//   3. loop-invariant subset hoisting moves the accumulator's read and write
+//      out of the k loop, so it lives in registers for the whole reduction;
+//   4. vector.contract -> vector.outerproduct -> vector.fma: per k step,
+//      nr/16 weight-row loads, mr broadcasts and mr*nr/16 FMAs.
+// The summation order along K is unchanged (k ascending, one accumulator per
+// output), so results are bit-identical to the scalar loops.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_VECTORIZEMATMULSPASS
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// The largest power of two <= `preferred` dividing `extent` (at least 1).
+int64_t divisorTile(int64_t extent, int64_t preferred) {
+  for (int64_t t = preferred; t > 1; t /= 2)
+    if (extent % t == 0)
+      return t;
+  return 1;
+}
+
+/// A qopt.matmul generic with static shapes whose operands are floats and
+/// whose body is a plain multiply-accumulate (the weight decoded elsewhere).
+bool isFloatMatmul(linalg::GenericOp op) {
+  if (!op->hasAttr("qopt.matmul") || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op))
+    return false;
+  for (Value v : op->getOperands()) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || !t.hasStaticShape() || !t.getElementType().isF32())
+      return false;
+  }
+  return true;
+}
+
+/// A qopt.matmul generic with static shapes and an f32 result whose weight
+/// decode was fused into its body (the GEMV form qopt-fuse leaves for one
+/// activation row): f32 activations first, codes/scales after.
+bool isDecodingMatmul(linalg::GenericOp op) {
+  if (!op->hasAttr("qopt.matmul") || op.getNumDpsInits() != 1 || op.getNumDpsInputs() < 2 ||
+      !op.hasPureTensorSemantics() || op.getNumReductionLoops() != 1 ||
+      linalg::isaContractionOpInterface(op))
+    return false;
+  for (Value v : op->getOperands()) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || !t.hasStaticShape())
+      return false;
+  }
+  auto out = cast<RankedTensorType>(op.getDpsInits()[0].getType());
+  auto lhs = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+  return out.getElementType().isF32() && lhs.getElementType().isF32();
+}
+
+/// In a tile whose loop `d` has extent 1, `d` is 0, so a map result that
+/// only involves such loops and is 0 there (a block scale's `k floordiv 32`)
+/// equals `d` itself: rewritten so, the maps are projected permutations the
+/// vectorizer takes (reading the scale row once per k step).
+void simplifyUnitDimResults(linalg::GenericOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  MLIRContext *ctx = op.getContext();
+  SmallVector<AffineExpr> zeros;
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    zeros.push_back(ranges[d] == 1 ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(d, ctx));
+  SmallVector<Attribute> maps;
+  for (AffineMap m : op.getIndexingMapsArray()) {
+    SmallVector<AffineExpr> results(m.getResults());
+    for (AffineExpr &e : results) {
+      if (isa<AffineDimExpr>(e))
+        continue;
+      std::optional<unsigned> unitDim;
+      bool onlyUnit = true;
+      e.walk([&](AffineExpr sub) {
+        if (auto d = dyn_cast<AffineDimExpr>(sub)) {
+          if (ranges[d.getPosition()] != 1)
+            onlyUnit = false;
+          else if (!unitDim)
+            unitDim = d.getPosition();
+        }
+      });
+      auto zero = dyn_cast<AffineConstantExpr>(
+          simplifyAffineExpr(e.replaceDims(zeros), m.getNumDims(), m.getNumSymbols()));
+      bool used = unitDim && llvm::is_contained(results, getAffineDimExpr(*unitDim, ctx));
+      if (onlyUnit && unitDim && zero && zero.getValue() == 0 && !used)
+        e = getAffineDimExpr(*unitDim, ctx);
+    }
+    maps.push_back(AffineMapAttr::get(AffineMap::get(m.getNumDims(), m.getNumSymbols(), results, ctx)));
+  }
+  op.setIndexingMapsAttr(ArrayAttr::get(ctx, maps));
+}
+
+struct VectorizeMatmulsPass
+    : public mlir::qopt::impl::VectorizeMatmulsPassBase<VectorizeMatmulsPass> {
+  using VectorizeMatmulsPassBase::VectorizeMatmulsPassBase;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    if (mr < 1 || nr < 1 || (mr & (mr - 1)) || (nr & (nr - 1))) {
+      emitError(getOperation()->getLoc())
+          << "qopt-vectorize-matmuls: mr and nr must be powers of two (got mr=" << int64_t(mr)
+          << ", nr=" << int64_t(nr) << ")";
+      return signalPassFailure();
+    }
+    SmallVector<linalg::GenericOp> matmuls;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (isFloatMatmul(op) || isDecodingMatmul(op))
+        matmuls.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (linalg::GenericOp op : matmuls) {
+      // Loops (batch..., m, k, n) as built by convert-qopt-to-linalg.
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      unsigned nd = ranges.size();
+      // A long reduction is first blocked by kc (outermost): the register
+      // blocks then walk kc consecutive weight rows, a few pages, instead of
+      // one page per k step down a whole column panel.
+      int64_t kc = divisorTile(ranges[nd - 2], kBlock);
+      if (kc > 1 && kc < ranges[nd - 2]) {
+        SmallVector<OpFoldResult> kSizes(nd, rewriter.getIndexAttr(0));
+        kSizes[nd - 2] = rewriter.getIndexAttr(kc);
+        scf::SCFTilingOptions kTiling;
+        kTiling.setTileSizes(kSizes).setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+        rewriter.setInsertionPoint(op);
+        FailureOr<scf::SCFTilingResult> blocked =
+            scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), kTiling);
+        if (failed(blocked) || blocked->tiledOps.size() != 1) {
+          op.emitError("qopt-vectorize-matmuls: blocking the reduction failed");
+          return signalPassFailure();
+        }
+        rewriter.replaceOp(op, blocked->replacements);
+        op = cast<linalg::GenericOp>(blocked->tiledOps.front());
+        ranges = op.getStaticLoopRanges();
+      }
+      SmallVector<OpFoldResult> sizes;
+      for (unsigned d = 0; d + 3 < nd; ++d)
+        sizes.push_back(rewriter.getIndexAttr(1));
+      int64_t m = ranges[nd - 3], n = ranges[nd - 1];
+      sizes.push_back(rewriter.getIndexAttr(divisorTile(m, mr)));
+      sizes.push_back(rewriter.getIndexAttr(1));
+      sizes.push_back(rewriter.getIndexAttr(divisorTile(n, nr)));
+      SmallVector<int64_t> interchange;
+      for (unsigned d = 0; d + 3 < nd; ++d)
+        interchange.push_back(d);
+      interchange.append({nd - 1, nd - 3, nd - 2}); // n, m, then k innermost
+      scf::SCFTilingOptions tiling;
+      tiling.setTileSizes(sizes).setInterchange(interchange);
+      tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), tiling);
+      if (failed(tiled)) {
+        op.emitError("qopt-vectorize-matmuls: tiling into register blocks failed");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(op, tiled->replacements);
+      for (Operation *t : tiled->tiledOps) {
+        if (auto g = dyn_cast<linalg::GenericOp>(t); g && isDecodingMatmul(g)) {
+          // Decode in registers: vectorized as is (elementwise decode, then a
+          // one-step reduction into the hoisted accumulator). Bodies the
+          // vectorizer cannot take (table lookups) stay scalar tiles.
+          simplifyUnitDimResults(g);
+          if (failed(linalg::vectorizeOpPrecondition(g)))
+            continue;
+          rewriter.setInsertionPoint(g);
+          FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, g);
+          if (succeeded(v))
+            rewriter.replaceOp(g, v->replacements);
+          continue;
+        }
+        // As a named matmul the vectorizer emits vector.contract directly.
+        if (auto g = dyn_cast<linalg::GenericOp>(t)) {
+          rewriter.setInsertionPoint(g);
+          FailureOr<linalg::LinalgOp> named = linalg::specializeGenericOp(rewriter, g);
+          if (succeeded(named))
+            t = named->getOperation();
+        }
+        rewriter.setInsertionPoint(t);
+        FailureOr<linalg::VectorizationResult> v =
+            linalg::vectorize(rewriter, t, /*inputVectorSizes=*/{}, /*scalableDims=*/{},
+                              /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+                              /*assumeDynamicDimsMatchVecSizes=*/false,
+                              /*createNamedContraction=*/true);
+        if (failed(v)) {
+          t->emitError("qopt-vectorize-matmuls: vectorizing a register block failed");
+          return signalPassFailure();
+        }
+        rewriter.replaceOp(t, v->replacements);
+      }
+    }
+    if (matmuls.empty())
+      return;
+
+    // Slices folded into the transfers, so the accumulator's transfer pair
+    // is a loop-invariant subset of the k loop's iter_arg.
+    {
+      RewritePatternSet patterns(ctx);
+      tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+      scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
+      affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+        return signalPassFailure();
+    }
+    getOperation()->walk([&](scf::ForOp loop) {
+      if (llvm::any_of(loop.getBody()->getOperations(), [](Operation &o) {
+            return isa<vector::ContractionOp, vector::MultiDimReductionOp>(o);
+          }))
+        hoistLoopInvariantSubsets(rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
+    });
+    // contract -> outer products -> FMAs on 1-D vectors.
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorContractLoweringPatterns(patterns,
+                                                   vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorOuterProductLoweringPatterns(patterns);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerParallel);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorBroadcastLoweringPatterns(patterns);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

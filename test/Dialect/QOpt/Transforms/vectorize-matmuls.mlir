@@ -1,0 +1,50 @@
+// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-vectorize-matmuls | FileCheck %s
+// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-vectorize-matmuls="mr=8 nr=32 kc=16" | FileCheck %s --check-prefix=OPTS
+// RUN: not qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-vectorize-matmuls="mr=3" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
+
+// A float matmul becomes a register-blocked kernel: K blocked by kc = 64,
+// 4 x 64 output blocks whose accumulator is read before the k loop, carried
+// in vector registers through it (iter_arg) and written after it; each k step
+// is 4 broadcast FMAs on vector<64xf32>.
+// CHECK-LABEL: func.func @float_matmul
+// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c64
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c4
+// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<16x128xf32>, vector<4x64xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}} = %{{.*}}, %[[A:.*]] = %[[ACC]]) -> (tensor<16x128xf32>, vector<4x64xf32>)
+// CHECK-COUNT-4: vector.fma {{.*}} : vector<64xf32>
+// CHECK: scf.yield %{{.*}}, %{{.*}} : tensor<16x128xf32>, vector<4x64xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<4x64xf32>, tensor<16x128xf32>
+// CHECK-NOT: linalg.generic
+// OPTS-LABEL: func.func @float_matmul
+// OPTS: scf.for %{{.*}} = %c0 to %c256 step %c16
+// OPTS: vector.transfer_read {{.*}} : tensor<16x128xf32>, vector<8x32xf32>
+// OPTS-COUNT-8: vector.fma {{.*}} : vector<32xf32>
+// BAD: qopt-vectorize-matmuls: mr and nr must be powers of two (got mr=3, nr=64)
+func.func @float_matmul(%x: tensor<16x256xf32>, %w: tensor<256x128xf32>) -> tensor<16x128xf32> {
+  %y = qopt.matmul %x, %w : tensor<16x256xf32>, tensor<256x128xf32> -> tensor<16x128xf32>
+  return %y : tensor<16x128xf32>
+}
+
+// -----
+// Shapes that do not divide the preferred block take the largest power of
+// two that does: 6 rows -> blocks of 2, 24 columns -> blocks of 8, K = 48
+// -> blocks of 16.
+// CHECK-LABEL: func.func @odd_shapes
+// CHECK: scf.for %{{.*}} = %c0 to %c48 step %c16
+// CHECK: vector.transfer_read {{.*}} : tensor<6x24xf32>, vector<2x8xf32>
+// CHECK-COUNT-2: vector.fma {{.*}} : vector<8xf32>
+func.func @odd_shapes(%x: tensor<6x48xf32>, %w: tensor<48x24xf32>) -> tensor<6x24xf32> {
+  %y = qopt.matmul %x, %w : tensor<6x48xf32>, tensor<48x24xf32> -> tensor<6x24xf32>
+  return %y : tensor<6x24xf32>
+}
+
+// -----
+// Left alone: linalg ops that are not lowered qopt.matmuls.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT: vector.
+// CHECK: linalg.matmul
+func.func @left_alone(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>, %o: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %y = linalg.matmul ins(%x, %w : tensor<4x64xf32>, tensor<64x32xf32>) outs(%o : tensor<4x32xf32>) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
