@@ -13,7 +13,7 @@ For each row: median latency, GFLOP/s, effective weight GB/s (weight bytes / tim
 fraction of the measured read bandwidth, and the ratio vs ONNX Runtime FP32 on the same
 shape. Prints a table and writes bench/results.json.
 
-  python bench/run.py [--k 1024 --n 1024] [--threads 1] [--quick]
+  python bench/run.py [--k 1024 --n 1024] [--threads 1,2] [--quick]
 Weights of one K x N layer may sit in cache (the JSON notes the weight size vs L3): use
 --k 4096 --n 4096 --layers 8 to stream >= 512 MB of distinct FP32 weights."""
 import argparse
@@ -36,8 +36,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 from qopt import models, tools  # noqa: E402
 
-SCHEMES = ["none", "w8a16-int8", "w4a16-int4-g32", "w4a16-mxfp4", "w4a16-nvfp4", "w8a16-fp8",
-           "w8a8-int8", "w4a4-mxfp4"]
+SCHEMES = ["none", "w8a16-int8", "w4a16-int4-g32", "w4a16-mxfp4", "w4a16-nvfp4", "w4a16-nf4",
+           "w8a16-fp8", "w8a8-int8", "w4a4-mxfp4"]
 
 
 def median_ms(fn, repeat):
@@ -83,15 +83,24 @@ def linear_model(m, k, n, layers, seed=0):
     return model
 
 
-def qopt_latency(path, scheme, x_path, tmp, repeat, in_name="x"):
+def qopt_compile(path, scheme, tmp):
     lib = tmp / f"{path.stem}-{scheme}.so"
     c = tools.compile_model(path, lib, f"--scheme={scheme}")
     if c.returncode:
         raise RuntimeError(c.stderr)
+    return lib
+
+
+def qopt_run_ms(lib, x_path, tmp, repeat, threads, in_name="x"):
+    env = dict(os.environ, QOPT_NUM_THREADS=str(threads))
     r = subprocess.run([tools.tool("qopt-run"), str(lib), "--input", f"{in_name}={x_path}",
                         "--output-dir", str(tmp / "out"), "--repeat", str(repeat)],
-                       capture_output=True, text=True, check=True)
+                       capture_output=True, text=True, check=True, env=env)
     return float(re.search(r"([0-9.]+) ms", r.stdout).group(1))
+
+
+def qopt_latency(path, scheme, x_path, tmp, repeat, threads=1, in_name="x"):
+    return qopt_run_ms(qopt_compile(path, scheme, tmp), x_path, tmp, repeat, threads, in_name)
 
 
 def ort_session(path, threads):
@@ -109,11 +118,12 @@ def ort_variants(model, tmp):
     out["ORT fp32"] = p
     try:
         from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
-        q = MatMulNBitsQuantizer(onnx.load(p), block_size=32, is_symmetric=True)
-        q.process()
-        p4 = tmp / "ort_nbits4.onnx"
-        onnx.save(q.model.model, p4)
-        out["ORT MatMulNBits-4 g32"] = p4
+        for block in (32, 128):
+            q = MatMulNBitsQuantizer(onnx.load(p), block_size=block, is_symmetric=True)
+            q.process()
+            p4 = tmp / f"ort_nbits4_g{block}.onnx"
+            onnx.save(q.model.model, p4)
+            out[f"ORT MatMulNBits-4 g{block}"] = p4
     except Exception as e:  # noqa: BLE001 (reported, not fatal)
         print(f"(MatMulNBits baseline unavailable: {e})")
     try:
@@ -131,25 +141,30 @@ def main():
     ap.add_argument("--k", type=int, default=1024)
     ap.add_argument("--n", type=int, default=1024)
     ap.add_argument("--layers", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="M = 1 and 16 only, fewer schemes")
     ap.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     args = ap.parse_args()
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    thread_counts = [int(t) for t in str(args.threads).split(",")]
     logging.disable(logging.WARNING)  # the ORT quantizers' progress messages
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="qopt-bench-"))
     bw = read_bandwidth_gbs()
     peak = numpy_fp32_gflops()
     print(f"read bandwidth (NumPy sum, 256 MB): {bw:.1f} GB/s; NumPy FP32 matmul 512^3: "
-          f"{peak:.1f} GFLOP/s; threads: {args.threads}")
-    results = {"read_bandwidth_gbs": bw, "numpy_fp32_gflops": peak, "threads": args.threads,
+          f"{peak:.1f} GFLOP/s; threads: {thread_counts}")
+    results = {"read_bandwidth_gbs": bw, "numpy_fp32_gflops": peak, "threads": thread_counts,
                "k": args.k, "n": args.n, "layers": args.layers, "kernels": [], "models": []}
     ms_list = [1, 16] if args.quick else [1, 4, 16, 128]
     schemes = ["none", "w8a16-int8", "w4a16-mxfp4"] if args.quick else SCHEMES
-    hdr = (f"{'shape':22s} {'engine':26s} {'ms':>9s} {'GFLOP/s':>8s} {'weight GB/s':>11s} "
-           f"{'% of bw':>8s} {'vs ORT fp32':>11s}")
+    hdr = (f"{'shape':22s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'GFLOP/s':>8s} {'weight GB/s':>11s} "
+           f"{'% of bw':>8s} {'vs ORT fp32':>11s} {'vs qopt fp32':>12s}")
     print(hdr)
+    bits = {"none": 32, "w8a16-int8": 8, "w4a16-int4-g32": 5, "w4a16-mxfp4": 4.25,
+            "w4a16-nvfp4": 4.5, "w8a16-fp8": 8, "w8a8-int8": 8, "w4a4-mxfp4": 4.25,
+            "w4a16-nf4": 4.5}
+    ort_bytes = {"ORT fp32": 4.0, "ORT MatMulNBits-4 g32": (4 + 32 / 32) / 8,
+                 "ORT MatMulNBits-4 g128": (4 + 32 / 128) / 8, "ORT int8 dynamic": 1.0}
     for m in ms_list:
         model = linear_model(m, args.k, args.n, args.layers)
         path = tmp / f"linear_m{m}.onnx"
@@ -157,45 +172,53 @@ def main():
         x = np.random.default_rng(1).standard_normal((m, args.k)).astype(np.float32)
         np.save(tmp / "x.npy", x)
         flops = 2 * m * args.k * args.n * args.layers
-        rows = []
-        ort_bytes = {"ORT fp32": 4.0, "ORT MatMulNBits-4 g32": (4 + 32 / 32) / 8,
-                     "ORT int8 dynamic": 1.0}
-        for label, p in ort_variants(model, tmp).items():
-            sess = ort_session(p, args.threads)
-            rows.append((label, median_ms(lambda: sess.run(None, {"x": x}), args.repeat),
-                         ort_bytes[label]))
-        ort_ms = rows[0][1]
-        bits = {"none": 32, "w8a16-int8": 8, "w4a16-int4-g32": 5, "w4a16-mxfp4": 4.25,
-                "w4a16-nvfp4": 4.5, "w8a16-fp8": 8, "w8a8-int8": 8, "w4a4-mxfp4": 4.25}
-        for s in schemes:
-            ms = qopt_latency(path, s, tmp / "x.npy", tmp, args.repeat)
-            rows.append((f"qopt {s}", ms, bits[s] / 8))
-        for label, ms, bytes_per_w in rows:
-            wbytes = args.k * args.n * args.layers * bytes_per_w
-            gbs = wbytes / (ms * 1e-3) / 1e9
-            shape = f"M={m} {args.k}x{args.n}x{args.layers}"
-            print(f"{shape:22s} {label:26s} {ms:9.3f} {flops / (ms * 1e-3) / 1e9:8.2f} {gbs:11.2f} "
-                  f"{100 * gbs / bw:7.1f}% {ort_ms / ms:10.2f}x")
-            results["kernels"].append({"m": m, "engine": label, "ms": ms,
-                                       "gflops": flops / (ms * 1e-3) / 1e9,
-                                       "weight_gbs": gbs, "fraction_of_bw": gbs / bw,
-                                       "vs_ort_fp32": ort_ms / ms})
+        ort_models = ort_variants(model, tmp)
+        libs = {s: qopt_compile(path, s, tmp) for s in schemes}
+        for threads in thread_counts:
+            rows = []
+            for label, p in ort_models.items():
+                sess = ort_session(p, threads)
+                rows.append((label, median_ms(lambda: sess.run(None, {"x": x}), args.repeat),
+                             ort_bytes[label]))
+            ort_ms = rows[0][1]
+            qopt_fp32_ms = None
+            for s in schemes:
+                ms = qopt_run_ms(libs[s], tmp / "x.npy", tmp, args.repeat, threads)
+                qopt_fp32_ms = ms if s == "none" else qopt_fp32_ms
+                rows.append((f"qopt {s}", ms, bits[s] / 8))
+            for label, ms, bytes_per_w in rows:
+                wbytes = args.k * args.n * args.layers * bytes_per_w
+                gbs = wbytes / (ms * 1e-3) / 1e9
+                shape = f"M={m} {args.k}x{args.n}x{args.layers}"
+                vs_q = qopt_fp32_ms / ms if qopt_fp32_ms else float("nan")
+                print(f"{shape:22s} {threads:3d} {label:26s} {ms:9.3f} "
+                      f"{flops / (ms * 1e-3) / 1e9:8.2f} {gbs:11.2f} {100 * gbs / bw:7.1f}% "
+                      f"{ort_ms / ms:10.2f}x {vs_q:11.2f}x")
+                results["kernels"].append({"m": m, "threads": threads, "engine": label, "ms": ms,
+                                           "gflops": flops / (ms * 1e-3) / 1e9,
+                                           "weight_gbs": gbs, "fraction_of_bw": gbs / bw,
+                                           "vs_ort_fp32": ort_ms / ms,
+                                           "vs_qopt_fp32": vs_q})
     # Whole model: the bundled transformer block.
     block = tmp / "block.onnx"
     onnx.save(models.transformer_block(seed=2026, t=32, d=256, heads=8, hidden=768, norm="rms",
                                        mlp="swiglu"), block)
     xb = np.random.default_rng(2).standard_normal((1, 32, 256)).astype(np.float32)
     np.save(tmp / "xb.npy", xb)
-    sess = ort_session(block, args.threads)
-    ort_ms = median_ms(lambda: sess.run(None, {"x": xb}), args.repeat)
-    print(f"\n{'model':34s} {'engine':26s} {'ms':>9s} {'vs ORT fp32':>11s}")
-    print(f"{'transformer block 32x256':34s} {'ORT fp32':26s} {ort_ms:9.3f} {1.0:10.2f}x")
-    results["models"].append({"model": "transformer block 32x256", "engine": "ORT fp32", "ms": ort_ms})
-    for s in schemes:
-        ms = qopt_latency(block, s, tmp / "xb.npy", tmp, args.repeat)
-        print(f"{'transformer block 32x256':34s} {'qopt ' + s:26s} {ms:9.3f} {ort_ms / ms:10.2f}x")
-        results["models"].append({"model": "transformer block 32x256", "engine": f"qopt {s}",
-                                  "ms": ms, "vs_ort_fp32": ort_ms / ms})
+    print(f"\n{'model':34s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'vs ORT fp32':>11s}")
+    block_libs = {s: qopt_compile(block, s, tmp) for s in schemes}
+    for threads in thread_counts:
+        sess = ort_session(block, threads)
+        ort_ms = median_ms(lambda: sess.run(None, {"x": xb}), args.repeat)
+        print(f"{'transformer block 32x256':34s} {threads:3d} {'ORT fp32':26s} {ort_ms:9.3f} {1.0:10.2f}x")
+        results["models"].append({"model": "transformer block 32x256", "threads": threads,
+                                  "engine": "ORT fp32", "ms": ort_ms})
+        for s in schemes:
+            ms = qopt_run_ms(block_libs[s], tmp / "xb.npy", tmp, args.repeat, threads)
+            print(f"{'transformer block 32x256':34s} {threads:3d} {'qopt ' + s:26s} {ms:9.3f} "
+                  f"{ort_ms / ms:10.2f}x")
+            results["models"].append({"model": "transformer block 32x256", "threads": threads,
+                                      "engine": f"qopt {s}", "ms": ms, "vs_ort_fp32": ort_ms / ms})
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"\nwrote {args.out}")
 

@@ -8,6 +8,7 @@ quantization schemes (with and without block Hadamard rotation) and prints, per 
 bits per weight, weight bytes, library size, output SQNR against the FP32 build, latency
 and speed-up against the FP32 build."""
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -40,7 +41,11 @@ def sqnr_db(ref, out):
     return float("inf") if err == 0 else 10 * np.log10(np.sum(ref.astype(np.float64) ** 2) / err)
 
 
+THREADS = int(os.environ.get("QOPT_NUM_THREADS", "2"))
+
+
 def main():
+    os.environ["QOPT_NUM_THREADS"] = str(THREADS)  # qopt-run's libraries; ORT gets the same
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="qopt-demo-"))
     block = tmp / "transformer_block.onnx"
     subprocess.run([sys.executable, str(REPO / "examples/make_transformer_block.py"), str(block)],
@@ -62,12 +67,14 @@ def main():
                             "--output-dir", str(tmp / ("out-" + path.stem)), "--repeat", "50"],
                            capture_output=True, text=True, check=True)
         ms = float(re.search(r"([0-9.]+) ms", r.stdout).group(1))
-        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = THREADS
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         ref, ort_ms = ort_latency(sess, {inp: x}, 50)
         out = np.load(next((tmp / ("out-" + path.stem)).glob("*.npy")))
         print(f"{name:28s} {'fp32':8s} {np.abs(out - ref).max():12.3g} {sqnr_db(ref, out):8.1f} "
               f"{ms:9.3f} {ort_ms:8.3f} {ort_ms / ms:7.2f}x")
-    print("(latencies: median of 50 runs, 1 thread)\n")
+    print(f"(latencies: median of 50 runs, {THREADS} threads each)\n")
     schemes_table(tmp, block, rng)
 
 
@@ -113,8 +120,8 @@ def schemes_table(tmp, block, rng):
         print(f"{label:16s} {rotate:7s} {bits:7.2f} {kb:10.1f} {lib.stat().st_size / 1024:7.0f} "
               f"{sq:8.1f} {ms:8.3f} {ref_ms / ms:7.2f}x")
     print("(SQNR of the block's output against the FP32 build; weights KB: the quantized linear "
-          "layers incl. scales;\n lib KB: the shared library, codes stored one per byte until the "
-          "packed kernels; latency: median of 20 runs, 1 thread)")
+          "layers incl. scales;\n lib KB: the shared library (4-bit codes two per byte, wider codes "
+          f"one per byte); latency: median of 20 runs, {THREADS} threads)")
 
 
 if __name__ == "__main__":

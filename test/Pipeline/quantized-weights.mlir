@@ -1,19 +1,20 @@
 // A quantized weight never exists in float: after the x86 pipeline's
-// bufferization the weight is its 4-bit codes (one byte each, widened to i8
-// for plain vector loads) and E8M0 scales (constant globals); qopt-fuse tiles the matmul along K (32) and decodes each 32-row
+// bufferization the weight is its 4-bit codes (two per byte: rows 2r and 2r+1
+// in the low and high nibble, 64x2 codes -> 32x2 bytes) and E8M0 scales
+// (constant globals); qopt-fuse tiles the matmul along K (32) and decodes each 32-row
 // tile of the weight inside the K loop into a 32x2 buffer that the tile's
 // product reads (qopt-vectorize-matmuls: vector rows of the tile). No buffer holds the 64x2 weight in f32; the other buffers
 // are activations (leading dim 4 = M: the FWHT stages and the result).
 // RUN: qopt-opt %s --qopt-x86-pipeline="scheme=w4a16-mxfp4 rotate=block" --mlir-print-ir-after=one-shot-bufferize -o /dev/null 2>&1 | FileCheck %s
 
 // CHECK-LABEL: IR Dump After OneShotBufferizePass
-// CHECK-DAG: memref.global "private" constant @{{.*}} : memref<64x2xi8>
+// CHECK-DAG: memref.global "private" constant @{{.*}} : memref<32x2xi8>
 // CHECK-DAG: memref.global "private" constant @{{.*}} : memref<2x2xf8E8M0FNU>
 // CHECK-LABEL: func.func @linear
 // CHECK-NOT: memref<64x2xf32>
 // CHECK: scf.for %[[K:.*]] = %c0 to %c64 step %c32
 // CHECK: %[[TILE:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32x2xf32>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<32x2xi8, {{.*}}>, memref<1x2xf8E8M0FNU, {{.*}}>) outs(%[[TILE]] : memref<32x2xf32>) attrs = {qopt.decode}
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<16x2xi8, {{.*}}>, memref<1x2xf8E8M0FNU, {{.*}}>) outs(%[[TILE]] : memref<32x2xf32>) attrs = {qopt.decode}
 // CHECK: vector.transfer_read %[[TILE]]{{.*}} : memref<32x2xf32>, vector<1x2xf32>
 // CHECK-NOT: memref<64x2xf32>
 // CHECK: return

@@ -123,10 +123,13 @@ bool isMultipleOf(OpFoldResult v, int64_t c) {
 struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
   using FusePassBase::FusePassBase;
 
-  /// Constant sub-byte codes (i2..i7) read by a generic become an i8 constant
-  /// (same byte per code in memory), truncated in the body: vector loads of
-  /// i8 are plain loads, while LLVM splits vectors of i4 loads byte by byte.
-  static void widenSubByteConstantInputs(Operation *root) {
+  /// Constant sub-byte codes (i2..i7) read by a generic are stored in whole
+  /// bytes: LLVM splits vectors of i4 loads byte by byte. Codes of at most 4
+  /// bits whose first index is a plain loop dim d are packed two per byte
+  /// along it (rows 2r and 2r+1 in the low and high nibble: half the memory
+  /// traffic); the body selects its nibble by d's parity. Wider codes get one
+  /// byte each. The body truncates back to the code type.
+  static void packSubByteConstantInputs(Operation *root) {
     root->walk([](linalg::GenericOp op) {
       for (OpOperand *in : op.getDpsInputOperands()) {
         DenseElementsAttr attr;
@@ -137,16 +140,50 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
         if (!it || it.getWidth() >= 8 || it.getWidth() < 2)
           continue;
         OpBuilder b(op);
+        Location loc = op.getLoc();
         unsigned w = it.getWidth();
         auto i8 = b.getI8Type();
-        DenseElementsAttr wide = attr.mapValues(i8, [&](const APInt &v) {
-          return v.zext(8) & APInt(8, (1u << w) - 1);
-        });
-        in->set(arith::ConstantOp::create(b, op.getLoc(), wide));
+        AffineMap map = op.getMatchingIndexingMap(in);
+        auto d = map.getNumResults() == 2 ? dyn_cast<AffineDimExpr>(map.getResult(0)) : nullptr;
+        bool pack = w <= 4 && d && !map.getResult(1).isFunctionOfDim(d.getPosition()) &&
+                    type.hasStaticShape() && type.getDimSize(0) % 2 == 0;
         BlockArgument arg = op.getMatchingBlockArgument(in);
+        if (pack) {
+          int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+          SmallVector<APInt> v(attr.getValues<APInt>());
+          SmallVector<int8_t> bytes(size_t(rows / 2 * cols));
+          for (int64_t r = 0; r < rows / 2; ++r)
+            for (int64_t c = 0; c < cols; ++c) {
+              uint64_t lo = v[size_t(2 * r * cols + c)].getZExtValue() & 0xF;
+              uint64_t hi = v[size_t((2 * r + 1) * cols + c)].getZExtValue() & 0xF;
+              bytes[size_t(r * cols + c)] = int8_t(lo | (hi << 4));
+            }
+          auto packedType = RankedTensorType::get({rows / 2, cols}, i8);
+          in->set(arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(packedType, ArrayRef<int8_t>(bytes))));
+          SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+          maps[in->getOperandNumber()] = map.replace(d, d.floorDiv(2), map.getNumDims(),
+                                                     map.getNumSymbols());
+          op.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+          arg.setType(i8);
+          OpBuilder bb = OpBuilder::atBlockBegin(arg.getOwner());
+          Value idx = linalg::IndexOp::create(bb, loc, d.getPosition());
+          Value parity = arith::RemUIOp::create(bb, loc, idx, arith::ConstantIndexOp::create(bb, loc, 2));
+          Value shift = arith::IndexCastOp::create(
+              bb, loc, i8,
+              arith::MulIOp::create(bb, loc, parity, arith::ConstantIndexOp::create(bb, loc, 4)));
+          Value byte = arith::ShRUIOp::create(bb, loc, arg, shift);
+          Value narrow = arith::TruncIOp::create(bb, loc, it, byte);
+          arg.replaceAllUsesExcept(narrow, byte.getDefiningOp());
+          continue;
+        }
+        DenseElementsAttr wide = attr.mapValues(i8, [&](const APInt &x) {
+          return x.zext(8) & APInt(8, (1u << w) - 1);
+        });
+        in->set(arith::ConstantOp::create(b, loc, wide));
         arg.setType(i8);
         OpBuilder bb = OpBuilder::atBlockBegin(arg.getOwner());
-        Value narrow = arith::TruncIOp::create(bb, op.getLoc(), it, arg);
+        Value narrow = arith::TruncIOp::create(bb, loc, it, arg);
         arg.replaceAllUsesExcept(narrow, narrow.getDefiningOp());
       }
     });
@@ -155,7 +192,7 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     Operation *root = getOperation();
-    widenSubByteConstantInputs(root);
+    packSubByteConstantInputs(root);
     // 0. Every lowered qopt.matmul with more than one tile of weight columns
     //    runs its N tiles in parallel (scf.forall, OpenMP threads later),
     //    its weight decode fused into the parallel tile. The reduction is
@@ -199,7 +236,21 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
       if (!producer || !producer->hasOneUse())
         return false;
       Operation *consumer = fused->getOwner();
-      return !(hasReduction(consumer) && isa<scf::ForOp>(consumer->getParentOp()));
+      if (hasReduction(consumer) && isa<scf::ForOp>(consumer->getParentOp()))
+        return false;
+      // Never into a consumer that reads the producer's value more than once
+      // (a loop the operand's map drops, longer than 1: a matmul's activation
+      // reused for every column, a weight for every row): it would be
+      // recomputed each time. A decode into a one-row matmul is read once.
+      auto linalgConsumer = dyn_cast<linalg::LinalgOp>(consumer);
+      if (!linalgConsumer)
+        return true;
+      AffineMap map = linalgConsumer.getMatchingIndexingMap(fused);
+      SmallVector<int64_t> ranges = linalgConsumer.getStaticLoopRanges();
+      for (unsigned d = 0; d < ranges.size(); ++d)
+        if (!map.isFunctionOfDim(d) && ranges[d] != 1)
+          return false;
+      return true;
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);

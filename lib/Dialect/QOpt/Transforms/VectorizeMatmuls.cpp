@@ -76,6 +76,12 @@ bool isDecodingMatmul(linalg::GenericOp op) {
     if (!t || !t.hasStaticShape())
       return false;
   }
+  // Only integer/float arithmetic in the body (math functions have no
+  // vector lowering on this path).
+  for (Operation &inner : op.getBody()->without_terminator())
+    if (!isa<arith::ArithDialect, affine::AffineDialect>(inner.getDialect()) &&
+        !isa<linalg::IndexOp>(inner))
+      return false;
   auto out = cast<RankedTensorType>(op.getDpsInits()[0].getType());
   auto lhs = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
   return out.getElementType().isF32() && lhs.getElementType().isF32();
@@ -137,6 +143,7 @@ struct VectorizeMatmulsPass
     });
     IRRewriter rewriter(ctx);
     for (linalg::GenericOp op : matmuls) {
+      bool decoding = isDecodingMatmul(op);
       // Loops (batch..., m, k, n) as built by convert-qopt-to-linalg.
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       unsigned nd = ranges.size();
@@ -183,7 +190,7 @@ struct VectorizeMatmulsPass
       }
       rewriter.replaceOp(op, tiled->replacements);
       for (Operation *t : tiled->tiledOps) {
-        if (auto g = dyn_cast<linalg::GenericOp>(t); g && isDecodingMatmul(g)) {
+        if (auto g = dyn_cast<linalg::GenericOp>(t); g && decoding) {
           // Decode in registers: vectorized as is (elementwise decode, then a
           // one-step reduction into the hoisted accumulator). Bodies the
           // vectorizer cannot take (table lookups) stay scalar tiles.

@@ -1,5 +1,6 @@
 // RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-fuse | FileCheck %s
 // RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-fuse="tile-k=0" | FileCheck %s --check-prefix=NOTILE
+// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-fuse="parallel-n=2" | FileCheck %s --check-prefix=PAR
 
 !w = !qopt.format<f4E2M1FN, scale = f8E8M0FNU, block = [32], axes = [0]>
 
@@ -31,4 +32,40 @@ func.func @one_row(%x: tensor<1x128xf32>, %c: tensor<128x64xi4>, %s: tensor<4x64
   %q = qopt.assemble codes(%c : tensor<128x64xi4>) scales(%s : tensor<4x64xf8E8M0FNU>) -> tensor<128x64x!w>
   %y = qopt.matmul %x, %q : tensor<1x128xf32>, tensor<128x64x!w> -> tensor<1x64xf32>
   return %y : tensor<1x64xf32>
+}
+
+// -----
+// Threads and panels (parallel-n = 2 here, 128 by default): the matmul's 4
+// columns are tiled by an scf.forall, and the constant weight is repacked at
+// compile time into [N / 2, K, 2] column panels read by panel index.
+// PAR-LABEL: func.func @column_tiles
+// PAR: %[[P:.*]] = arith.constant dense<{{\[}}{{\[}}[1.000000e+00, 2.000000e+00], [5.000000e+00, 6.000000e+00]], {{\[}}[3.000000e+00, 4.000000e+00], [7.000000e+00, 8.000000e+00]]]> : tensor<2x2x2xf32>
+// PAR: scf.forall (%[[N:.*]]) = (0) to (4) step (2)
+// PAR: %[[I:.*]] = affine.apply #{{.*}}(%[[N]])
+// PAR: tensor.extract_slice %[[P]][%[[I]], 0, 0] [1, 2, 2] [1, 1, 1] : tensor<2x2x2xf32> to tensor<2x2xf32>
+// PAR: linalg.generic {{.*}}"reduction"
+// PAR: scf.forall.in_parallel
+func.func @column_tiles(%x: tensor<3x2xf32>) -> tensor<3x4xf32> {
+  %w = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]> : tensor<2x4xf32>
+  %y = qopt.matmul %x, %w : tensor<3x2xf32>, tensor<2x4xf32> -> tensor<3x4xf32>
+  return %y : tensor<3x4xf32>
+}
+
+// -----
+// 4-bit codes are stored two per byte along K (rows 2r, 2r+1 in the low and
+// high nibble): [[1, 2], [3, 4], [5, 6], [7, -8]] -> bytes [[0x31, 0x42],
+// [0x75, 0x86]]; the decode shifts by 4 * (k mod 2) and truncates.
+// CHECK-LABEL: func.func @packed_codes
+// CHECK: arith.constant dense<{{\[}}[49, 66], [117, -122]]> : tensor<2x2xi8>
+// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK: %[[K:.*]] = linalg.index 1 : index
+// CHECK: arith.remui %[[K]]
+// CHECK: arith.shrui
+// CHECK: arith.trunci %{{.*}} : i8 to i4
+!w = !qopt.format<f4E2M1FN, scale = f8E8M0FNU, block = [4], axes = [0]>
+func.func @packed_codes(%x: tensor<1x4xf32>, %s: tensor<1x2xf8E8M0FNU>) -> tensor<1x2xf32> {
+  %c = arith.constant dense<[[1, 2], [3, 4], [5, 6], [7, -8]]> : tensor<4x2xi4>
+  %q = qopt.assemble codes(%c : tensor<4x2xi4>) scales(%s : tensor<1x2xf8E8M0FNU>) -> tensor<4x2x!w>
+  %y = qopt.matmul %x, %q : tensor<1x4xf32>, tensor<4x2x!w> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }

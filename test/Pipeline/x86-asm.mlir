@@ -1,0 +1,30 @@
+// The x86 code qopt-compile emits for an AVX-512 CPU (x86-64-v4, fixed so the
+// test does not depend on the host): the instructions each kernel is built
+// from appear in the assembly of a 256 x 512 linear layer.
+// RUN: %venv_python %S/Inputs/linear_model.py %t-m1.onnx 1 256 512
+// RUN: %venv_python %S/Inputs/linear_model.py %t-m16.onnx 16 256 512
+//
+// FP32, 16 rows: the weight's column tiles run on OpenMP threads, each a
+// register-blocked kernel of broadcast FMAs on zmm registers.
+// RUN: qopt-compile %t-m16.onnx --mcpu=x86-64-v4 --emit=asm -o - | FileCheck %s --check-prefix=FP32
+// FP32: __kmpc_fork_call
+// FP32: vbroadcastss
+// FP32: vfmadd231ps %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+//
+// int8 weights, one row (GEMV): codes sign-extended and converted in zmm
+// registers, scaled and accumulated in zmm registers; no scalar conversion.
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w8a16-int8 --emit=asm -o - | FileCheck %s --check-prefix=INT8
+// INT8: vpmovsxbd {{.*}}%zmm
+// INT8: vcvtdq2ps %zmm
+// INT8: vmulps {{.*}}%zmm
+// INT8: vaddps {{.*}}%zmm
+// INT8-NOT: vcvtsi2ss
+//
+// int4 weights (two codes per byte): the high nibble is shifted down and the
+// 4-bit code sign-extended in vector registers.
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --emit=asm -o - | FileCheck %s --check-prefix=INT4
+// INT4: vpsrlw
+// INT4: vpslld $28, %zmm
+// INT4: vpsrad $28, %zmm
+// INT4: vcvtdq2ps %zmm
+// INT4-NOT: vcvtsi2ss
