@@ -19,7 +19,11 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -111,6 +115,20 @@ struct ThreadCountPass : PassWrapper<ThreadCountPass, OperationPass<ModuleOp>> {
     }
   }
 };
+/// Table decodes' gathers -> vpermps (populateTableGatherToPermutePatterns).
+struct TablePermutePass : PassWrapper<TablePermutePass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TablePermutePass)
+  StringRef getArgument() const final { return "qopt-table-permute"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect, vector::VectorDialect, arith::ArithDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    mlir::qopt::populateTableGatherToPermutePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
 } // namespace
 
 void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options) {
@@ -149,8 +167,11 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createCanonicalizerPass());
   if (options.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(createFusePass());
-  if (options.vectorizeMatmuls)
-    pm.addNestedPass<func::FuncOp>(createVectorizeMatmulsPass());
+  if (options.vectorizeMatmuls) {
+    VectorizeMatmulsPassOptions vectorize;
+    vectorize.avx512 = options.avx512;
+    pm.addNestedPass<func::FuncOp>(createVectorizeMatmulsPass(vectorize));
+  }
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(std::make_unique<DistinctResultsPass>());
 
@@ -172,6 +193,8 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createCSEPass()); // identical subviews meet, so self-copies fold away
   pm.addPass(createCanonicalizerPass());
 
+  if (options.avx512)
+    pm.addNestedPass<func::FuncOp>(std::make_unique<TablePermutePass>());
   // Parallel column tiles -> OpenMP work-sharing loops.
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addPass(createConvertSCFToOpenMPPass());

@@ -11,6 +11,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -46,6 +47,15 @@ static std::unique_ptr<llvm::TargetMachine> createTargetMachine(const qopt::Code
   if (!tm)
     error = "cannot create a target machine for " + triple.str() + " / " + cpu;
   return tm;
+}
+
+bool qopt::targetHasFeature(const CodegenOptions &options, llvm::StringRef feature) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm = createTargetMachine(options, error);
+  if (!tm)
+    return false;
+  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
+  return sti && sti->checkFeatures(("+" + feature).str());
 }
 
 std::unique_ptr<llvm::Module> qopt::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,

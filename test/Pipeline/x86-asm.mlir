@@ -20,11 +20,19 @@
 // INT8: vaddps {{.*}}%zmm
 // INT8-NOT: vcvtsi2ss
 //
-// int4 weights (two codes per byte): the high nibble is shifted down and the
-// 4-bit code sign-extended in vector registers.
-// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --emit=asm -o - | FileCheck %s --check-prefix=INT4
-// INT4: vpsrlw
-// INT4: vpslld $28, %zmm
-// INT4: vpsrad $28, %zmm
-// INT4: vcvtdq2ps %zmm
-// INT4-NOT: vcvtsi2ss
+// 4-bit weights (two codes per byte): the high nibble is shifted down, and the
+// code decodes by a 16-entry table permute (vpermps/vpermd: the table folded
+// at compile time from the format's decode) in zmm registers, for integer,
+// minifloat and codebook formats alike; no per-element conversion or gather.
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --emit=asm -o - | FileCheck %s --check-prefix=LUT
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-mxfp4 --emit=asm -o - | FileCheck %s --check-prefix=LUT
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-nf4 --emit=asm -o - | FileCheck %s --check-prefix=LUT
+// LUT: vpsrlw {{.*}}%zmm
+// LUT: vperm{{d|ps}} %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// LUT-NOT: vgather
+// LUT-NOT: vcvtsi2ss
+//
+// Without AVX-512 (x86-64-v3) the table decode is not used: no zmm permutes.
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v3 --scheme=w4a16-nf4 --emit=asm -o - | FileCheck %s --check-prefix=AVX2
+// AVX2-NOT: zmm
+// AVX2: vmulps {{.*}}%ymm

@@ -109,6 +109,7 @@ LogicalResult buildProbe(ModuleOp module, llvm::StringRef entry, const std::stri
   PassManager pm(module.getContext());
   mlir::qopt::X86PipelineOptions pipeline;
   pipeline.scheme = scheme;
+  pipeline.avx512 = mlir::qopt::targetHasFeature(options.codegen, "avx512f");
   for (const std::string &e : options.excludes)
     pipeline.exclude.push_back(e);
   if (withOverrides)

@@ -316,6 +316,11 @@ int main(int argc, char **argv) {
   mlir::qopt::X86PipelineOptions pipelineOptions;
   pipelineOptions.scheme = scheme;
   {
+    mlir::qopt::CodegenOptions target;
+    target.cpu = mcpu;
+    pipelineOptions.avx512 = mlir::qopt::targetHasFeature(target, "avx512f");
+  }
+  {
     mlir::qopt::RotateSpec spec;
     std::string err;
     if (failed(mlir::qopt::parseRotateSpec(rotateOpt, spec, err)))

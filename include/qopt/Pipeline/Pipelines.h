@@ -53,6 +53,11 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse producer/consumer element-wise linalg ops before bufferizing"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> avx512{
+      *this, "avx512",
+      llvm::cl::desc("Target has AVX-512 (table decodes by vpermps; qopt-compile sets it from "
+                     "the target CPU)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorizeMatmuls{
       *this, "vectorize-matmuls",
       llvm::cl::desc("Register-tiled vector kernels for float matmuls (qopt-vectorize-matmuls)"),

@@ -50,6 +50,9 @@ struct CodegenOptions {
   unsigned optLevel = 3;
 };
 
+/// Whether the target CPU of `options` has the named feature (e.g. "avx512f").
+bool targetHasFeature(const CodegenOptions &options, llvm::StringRef feature);
+
 /// Translates a module in the LLVM dialect to LLVM IR and optimises it.
 std::unique_ptr<llvm::Module> translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
                                                    const CodegenOptions &options,

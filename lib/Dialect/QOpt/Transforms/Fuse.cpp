@@ -45,6 +45,11 @@ bool hasReduction(Operation *op) {
   return g && g.getNumReductionLoops() > 0;
 }
 
+/// Up to this many rows, a matmul keeps its weight decode fused into its
+/// body: qopt-vectorize-matmuls decodes each weight vector once in registers
+/// and uses it for every row of the register block.
+constexpr int64_t kFusedDecodeRows = 8;
+
 /// Whether a decode feeding `use` (an operand of a reduction) is better kept
 /// out of the consumer and tiled: the consumer has rows (parallel dims the
 /// weight does not vary along) totalling more than 1, and a reduction dim
@@ -70,7 +75,7 @@ bool worthTiling(OpOperand *use, int64_t tileK) {
     else if (!weightDims.contains(d))
       rows *= ranges[d];
   }
-  return rows > 1 && longReduction;
+  return rows > kFusedDecodeRows && longReduction;
 }
 
 /// The largest of {preferred, preferred/2, ...} >= 1 that divides `extent`.
@@ -247,10 +252,11 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
         return true;
       AffineMap map = linalgConsumer.getMatchingIndexingMap(fused);
       SmallVector<int64_t> ranges = linalgConsumer.getStaticLoopRanges();
+      int64_t reuse = 1;
       for (unsigned d = 0; d < ranges.size(); ++d)
-        if (!map.isFunctionOfDim(d) && ranges[d] != 1)
-          return false;
-      return true;
+        if (!map.isFunctionOfDim(d))
+          reuse = ShapedType::isDynamic(ranges[d]) ? INT64_MAX : reuse * ranges[d];
+      return reuse == 1 || (isDecode(producer) && reuse <= kFusedDecodeRows);
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
@@ -281,6 +287,53 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
           op.getNumReductionLoops() == 1 && matmulInits.contains(op.getDpsInits()[0]))
         op->setAttr("qopt.matmul", UnitAttr::get(ctx));
     });
+    // 3. Epilogues into the column-parallel loops.
+    if (fuseEpilogues && failed(fuseEpilogueConsumers(root)))
+      return signalPassFailure();
+  }
+
+  /// An element-wise consumer of a column-parallel matmul loop's result
+  /// (bias, activation, residual add: one generic after step 2) reading it
+  /// through an identity map, as its only user, is fused into the loop
+  /// (upstream consumer fusion): it runs on each column tile while the tile
+  /// is in cache, on the loop's threads, instead of as a separate pass over
+  /// the output.
+  LogicalResult fuseEpilogueConsumers(Operation *root) {
+    SmallVector<scf::ForallOp> loops;
+    root->walk([&](scf::ForallOp f) {
+      if (f->hasAttr("qopt.columns"))
+        loops.push_back(f);
+    });
+    IRRewriter rewriter(root->getContext());
+    for (scf::ForallOp loop : loops) {
+      SmallVector<LoopLikeOpInterface> nest = {cast<LoopLikeOpInterface>(loop.getOperation())};
+      for (bool fused = true; fused;) {
+        fused = false;
+        auto forall = cast<scf::ForallOp>(nest.front().getOperation());
+        for (OpResult r : forall->getResults()) {
+          if (!r.hasOneUse())
+            continue;
+          auto consumer = dyn_cast<linalg::GenericOp>(*r.getUsers().begin());
+          if (!consumer || consumer.getNumReductionLoops() != 0 || consumer.getNumResults() != 1 ||
+              !consumer.hasPureTensorSemantics() ||
+              consumer->getBlock() != forall->getBlock())
+            continue;
+          OpOperand &use = *r.getUses().begin();
+          if (!consumer.isDpsInput(&use) || !consumer.getMatchingIndexingMap(&use).isIdentity())
+            continue;
+          FailureOr<scf::SCFFuseConsumerOfSliceResult> res =
+              scf::tileAndFuseConsumer(rewriter, consumer, nest);
+          if (failed(res))
+            break; // left unfused: correct, only slower
+          if (!consumer->use_empty())
+            return consumer.emitError("qopt-fuse: epilogue fusion left uses of the consumer");
+          rewriter.eraseOp(consumer);
+          fused = true;
+          break;
+        }
+      }
+    }
+    return success();
   }
 
   /// Column panels: a parallel tile reading columns [n0, n0 + nc) of a
@@ -374,6 +427,8 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
         rewriter, cast<TilingInterface>(op.getOperation()), options);
     if (failed(result))
       return op.emitError("qopt-fuse: tiling the matmul's columns for threads failed");
+    if (!result->loops.empty())
+      result->loops.front()->setAttr("qopt.columns", rewriter.getUnitAttr());
     for (OpResult r : op->getResults())
       if (Value replacement = result->replacements.lookup(r))
         rewriter.replaceAllUsesWith(r, replacement);

@@ -18,7 +18,9 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -27,6 +29,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
@@ -72,8 +76,10 @@ bool isDecodingMatmul(linalg::GenericOp op) {
       linalg::isaContractionOpInterface(op))
     return false;
   for (Value v : op->getOperands()) {
+    // Whole bytes only: a vector load of i4 elements reads packed bits
+    // (LLVM's vector layout), not the one-byte-per-element tensor layout.
     auto t = dyn_cast<RankedTensorType>(v.getType());
-    if (!t || !t.hasStaticShape())
+    if (!t || !t.hasStaticShape() || t.getElementType().getIntOrFloatBitWidth() % 8)
       return false;
   }
   // Only integer/float arithmetic in the body (math functions have no
@@ -123,6 +129,169 @@ void simplifyUnitDimResults(linalg::GenericOp op) {
   }
   op.setIndexingMapsAttr(ArrayAttr::get(ctx, maps));
 }
+
+/// Table decode: in a decoding matmul body, the f32 value computed from a
+/// code of at most 4 bits alone (the element decode, before the block scale)
+/// is replaced by a lookup in a 2^w-entry table folded at compile time from
+/// the same ops, so each format's decode is whatever lib/Format's codec
+/// computes, evaluated once per code. Returns whether a table was built.
+bool replaceDecodeWithTable(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  // The code: the first value of at most 4 bits in the body.
+  Value code;
+  for (Value a : body.getArguments())
+    if (auto it = dyn_cast<IntegerType>(a.getType()); it && it.getWidth() <= 4)
+      code = a;
+  if (!code)
+    for (Operation &inner : body.without_terminator())
+      if (inner.getNumResults() == 1)
+        if (auto it = dyn_cast<IntegerType>(inner.getResult(0).getType());
+            it && it.getWidth() <= 4) {
+          code = inner.getResult(0);
+          break;
+        }
+  if (!code)
+    return false;
+  unsigned width = cast<IntegerType>(code.getType()).getWidth();
+  // Ops that are functions of the code (and constants) alone.
+  llvm::SmallSetVector<Operation *, 16> pure;
+  llvm::DenseSet<Value> known = {code};
+  for (Operation &inner : body.without_terminator()) {
+    if (inner.getNumResults() != 1 || !isa<arith::ArithDialect>(inner.getDialect()) ||
+        inner.getNumRegions() != 0)
+      continue;
+    bool ok = inner.getNumOperands() > 0 || isa<arith::ConstantOp>(inner);
+    for (Value v : inner.getOperands())
+      ok &= known.contains(v) || matchPattern(v, m_Constant());
+    if (!ok || isa<arith::ConstantOp>(inner))
+      continue;
+    pure.insert(&inner);
+    known.insert(inner.getResult(0));
+  }
+  // The decoded value: the last f32 result of a pure op used outside them.
+  Operation *decoded = nullptr;
+  for (Operation *p : pure)
+    if (p->getResult(0).getType().isF32() &&
+        llvm::any_of(p->getUsers(), [&](Operation *u) { return !pure.contains(u); }))
+      decoded = p;
+  if (!decoded)
+    return false;
+  // Evaluate it for every code by folding the pure ops in order.
+  SmallVector<float> table;
+  for (int64_t c = 0; c < (int64_t(1) << width); ++c) {
+    llvm::DenseMap<Value, Attribute> values;
+    values[code] = IntegerAttr::get(code.getType(), APInt(width, uint64_t(c)));
+    auto attrOf = [&](Value v) -> Attribute {
+      if (Attribute a = values.lookup(v))
+        return a;
+      Attribute a;
+      matchPattern(v, m_Constant(&a));
+      return a;
+    };
+    for (Operation *p : pure) {
+      SmallVector<Attribute> operands;
+      for (Value v : p->getOperands())
+        operands.push_back(attrOf(v));
+      SmallVector<OpFoldResult> folded;
+      if (failed(p->fold(operands, folded)) || folded.size() != 1)
+        return false;
+      Attribute a = isa<Attribute>(folded[0]) ? cast<Attribute>(folded[0])
+                                              : attrOf(cast<Value>(folded[0]));
+      if (!a)
+        return false;
+      values[p->getResult(0)] = a;
+    }
+    auto f = dyn_cast_or_null<FloatAttr>(values.lookup(decoded->getResult(0)));
+    if (!f)
+      return false;
+    table.push_back(f.getValue().convertToFloat());
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto tableType = RankedTensorType::get({int64_t(table.size())}, b.getF32Type());
+  Value lut = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(tableType, ArrayRef(table)));
+  b.setInsertionPoint(decoded);
+  Value wide = arith::ExtUIOp::create(b, loc, b.getI32Type(), code);
+  Value idx = arith::IndexCastOp::create(b, loc, b.getIndexType(), wide);
+  Value looked = tensor::ExtractOp::create(b, loc, lut, ValueRange{idx});
+  decoded->getResult(0).replaceAllUsesWith(looked);
+  for (Operation *p : llvm::reverse(pure))
+    if (p->use_empty())
+      p->erase();
+  return true;
+}
+
+/// vector.gather from a constant table of at most 16 f32 (a table decode)
+/// -> AVX-512 vpermps (`llvm.x86.avx512.permvar.sf.512`), one per 16 lanes:
+/// a register permute instead of a memory gather.
+struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::GatherOp op, PatternRewriter &rewriter) const override {
+    // The table: a constant tensor, or (after bufferization) a constant
+    // global's initial value.
+    DenseElementsAttr table;
+    auto baseType = dyn_cast<ShapedType>(op.getBase().getType());
+    if (!baseType || baseType.getRank() != 1 || baseType.getNumElements() > 16 ||
+        !baseType.getElementType().isF32())
+      return failure();
+    if (auto get = op.getBase().getDefiningOp<memref::GetGlobalOp>()) {
+      auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(get, get.getNameAttr());
+      if (!global || !global.getConstant() || !global.getInitialValue())
+        return failure();
+      table = dyn_cast<DenseElementsAttr>(*global.getInitialValue());
+    } else {
+      matchPattern(op.getBase(), m_Constant(&table));
+    }
+    if (!table)
+      return failure();
+    for (Value o : op.getOffsets())
+      if (!isConstantIntValue(getAsOpFoldResult(o), 0))
+        return failure();
+    DenseElementsAttr mask;
+    if (!matchPattern(op.getMask(), m_Constant(&mask)) || !mask.isSplat() ||
+        !mask.getSplatValue<bool>())
+      return failure();
+    auto resultType = cast<VectorType>(op.getType());
+    int64_t n = resultType.getNumElements();
+    if (n % 16 || resultType.isScalable())
+      return failure();
+    Location loc = op.getLoc();
+    SmallVector<float> values(16, 0.0f);
+    llvm::copy(table.getValues<float>(), values.begin());
+    Value lut = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(VectorType::get({16}, rewriter.getF32Type()), ArrayRef(values)));
+    auto idxType = cast<VectorType>(op.getIndices().getType());
+    Value idx = arith::IndexCastOp::create(rewriter, loc,
+                                           idxType.clone(rewriter.getI32Type()), op.getIndices());
+    idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, rewriter.getI32Type()),
+                                      idx);
+    auto flatType = VectorType::get({n}, rewriter.getF32Type());
+    Value acc = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(flatType));
+    auto chunkType = VectorType::get({16}, rewriter.getF32Type());
+    StringAttr name = rewriter.getStringAttr("llvm.x86.avx512.permvar.sf.512");
+    for (int64_t i = 0; i < n; i += 16) {
+      Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, idx, ArrayRef<int64_t>{i},
+                                                         ArrayRef<int64_t>{16},
+                                                         ArrayRef<int64_t>{1});
+      Value permuted =
+          LLVM::CallIntrinsicOp::create(rewriter, loc, chunkType, name, ValueRange{lut, part})
+              .getResult(0);
+      acc = vector::InsertStridedSliceOp::create(rewriter, loc, permuted, acc,
+                                                 ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
+    }
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, resultType, acc);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::qopt::populateTableGatherToPermutePatterns(RewritePatternSet &patterns) {
+  patterns.add<TableGatherToPermute>(patterns.getContext());
+}
+
+namespace {
 
 struct VectorizeMatmulsPass
     : public mlir::qopt::impl::VectorizeMatmulsPassBase<VectorizeMatmulsPass> {
@@ -195,10 +364,12 @@ struct VectorizeMatmulsPass
           // one-step reduction into the hoisted accumulator). Bodies the
           // vectorizer cannot take (table lookups) stay scalar tiles.
           simplifyUnitDimResults(g);
-          if (failed(linalg::vectorizeOpPrecondition(g)))
+          bool lookup = avx512 && replaceDecodeWithTable(g);
+          if (failed(linalg::vectorizeOpPrecondition(g, {}, {}, /*vectorizeNDExtract=*/lookup)))
             continue;
           rewriter.setInsertionPoint(g);
-          FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, g);
+          FailureOr<linalg::VectorizationResult> v =
+              linalg::vectorize(rewriter, g, {}, {}, /*vectorizeNDExtract=*/lookup);
           if (succeeded(v))
             rewriter.replaceOp(g, v->replacements);
           continue;
@@ -231,6 +402,9 @@ struct VectorizeMatmulsPass
     {
       RewritePatternSet patterns(ctx);
       tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+      // A decoded weight vector is broadcast over the block's rows after
+      // decoding, not before: decoded once per k step.
+      vector::populateSinkVectorOpsPatterns(patterns);
       scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
       affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
       if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -4,18 +4,33 @@
 
 !w = !qopt.format<f4E2M1FN, scale = f8E8M0FNU, block = [32], axes = [0]>
 
-// Several rows (M = 4) and K = 128 > 32: the matmul is tiled along K (32)
-// and N (128 -> whole, 64 here) and the weight decode is fused into the K
-// loop: each 32 x 64 tile is decoded once, then multiplied.
+// Several rows (M = 16 > 8) and K = 128 > 32: the matmul is tiled along K
+// (32) and N (128 -> whole, 64 here) and the weight decode is fused into the
+// K loop: each 32 x 64 tile is decoded once, then multiplied.
 // CHECK-LABEL: func.func @rows
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c32
 // CHECK: tensor.extract_slice %arg1[%{{.*}}, 0] [32, 64] [1, 1] : tensor<128x64xi4> to tensor<32x64xi4>
 // CHECK: %[[D:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xi4>, tensor<1x64xf8E8M0FNU>) outs(%{{.*}} : tensor<32x64xf32>) attrs = {qopt.decode}
-// CHECK: linalg.generic {{.*}}"reduction"{{.*}} ins(%{{.*}}, %[[D]] : tensor<4x32xf32>, tensor<32x64xf32>)
+// CHECK: linalg.generic {{.*}}"reduction"{{.*}} ins(%{{.*}}, %[[D]] : tensor<16x32xf32>, tensor<32x64xf32>)
+// Untiled (tile-k=0), the decode is not fused into the matmul either: it
+// would be recomputed for each of the 16 rows.
 // NOTILE-LABEL: func.func @rows
 // NOTILE-NOT: scf.for
-// NOTILE: linalg.generic {{.*}}"reduction"{{.*}}xi4>
-func.func @rows(%x: tensor<4x128xf32>, %c: tensor<128x64xi4>, %s: tensor<4x64xf8E8M0FNU>) -> tensor<4x64xf32> {
+// NOTILE: linalg.generic {{.*}}"reduction"{{.*}} ins(%arg0, %{{.*}} : tensor<16x128xf32>, tensor<128x64xf32>)
+func.func @rows(%x: tensor<16x128xf32>, %c: tensor<128x64xi4>, %s: tensor<4x64xf8E8M0FNU>) -> tensor<16x64xf32> {
+  %q = qopt.assemble codes(%c : tensor<128x64xi4>) scales(%s : tensor<4x64xf8E8M0FNU>) -> tensor<128x64x!w>
+  %y = qopt.matmul %x, %q : tensor<16x128xf32>, tensor<128x64x!w> -> tensor<16x64xf32>
+  return %y : tensor<16x64xf32>
+}
+
+// -----
+// Few rows (M = 4 <= 8): the decode stays fused in the matmul body, where
+// qopt-vectorize-matmuls decodes each weight vector once for all rows.
+// CHECK-LABEL: func.func @few_rows
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.*}}"reduction"{{.*}} ins(%arg0, %arg1, %arg2 : tensor<4x128xf32>, tensor<128x64xi4>, tensor<4x64xf8E8M0FNU>)
+!w = !qopt.format<f4E2M1FN, scale = f8E8M0FNU, block = [32], axes = [0]>
+func.func @few_rows(%x: tensor<4x128xf32>, %c: tensor<128x64xi4>, %s: tensor<4x64xf8E8M0FNU>) -> tensor<4x64xf32> {
   %q = qopt.assemble codes(%c : tensor<128x64xi4>) scales(%s : tensor<4x64xf8E8M0FNU>) -> tensor<128x64x!w>
   %y = qopt.matmul %x, %q : tensor<4x128xf32>, tensor<128x64x!w> -> tensor<4x64xf32>
   return %y : tensor<4x64xf32>

@@ -222,11 +222,15 @@ def FusePass : Pass<"qopt-fuse"> {
     columns is tiled along N by `parallel-n` with `scf.forall` (the decode
     fused into each column tile); the pipeline turns these loops into OpenMP
     work-sharing loops. The reduction is never split, so results are the
-    same for any thread count.
+    same for any thread count. Last, an element-wise consumer of such a loop
+    (bias, activation, residual; `epilogues`) is fused into it, so it runs
+    per column tile while the tile is in cache, on the same threads.
   }];
   let options = [
     Option<"tileK", "tile-k", "int64_t", "32", "Reduction tile of a decoded-weight matmul">,
     Option<"tileN", "tile-n", "int64_t", "128", "Weight-column tile of a decoded-weight matmul">,
+    Option<"fuseEpilogues", "epilogues", "bool", "true",
+           "Fuse element-wise consumers (bias, activation, residual) into the column tiles">,
     Option<"parallelN", "parallel-n", "int64_t", "128",
            "Weight-column tile run in parallel by threads (scf.forall); 0 = sequential">,
   ];
@@ -251,12 +255,15 @@ def VectorizeMatmulsPass : Pass<"qopt-vectorize-matmuls"> {
   let options = [
     Option<"mr", "mr", "int64_t", "4", "Rows per register block (power of two)">,
     Option<"nr", "nr", "int64_t", "64", "Columns per register block (power of two)">,
+    Option<"avx512", "avx512", "bool", "true",
+           "Target has AVX-512: codes of at most 4 bits decode by table (vpermps)">,
     Option<"kBlock", "kc", "int64_t", "64",
            "Reduction block walked by the register blocks (longer reductions are blocked)">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
-                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect"];
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {
