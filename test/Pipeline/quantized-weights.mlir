@@ -3,7 +3,8 @@
 // in the low and high nibble, 64x2 codes -> 32x2 bytes) and E8M0 scales
 // (constant globals); qopt-fuse tiles the matmul along K (32) and decodes each 32-row
 // tile of the weight inside the K loop into a 32x2 buffer that the tile's
-// product reads (qopt-vectorize-matmuls: vector rows of the tile). No buffer holds the 64x2 weight in f32; the other buffers
+// product reads (qopt-vectorize-matmuls: the decode row by row in vectors, the
+// 4-bit code through a 16-entry table gather, then vector rows of the tile). No buffer holds the 64x2 weight in f32; the other buffers
 // are activations (leading dim 16 = M > 8 rows, so the decode is tiled: the FWHT
 // stages and the result).
 // RUN: qopt-opt %s --qopt-x86-pipeline="scheme=w4a16-mxfp4 rotate=block" --mlir-print-ir-after=one-shot-bufferize -o /dev/null 2>&1 | FileCheck %s
@@ -15,8 +16,11 @@
 // CHECK-NOT: memref<64x2xf32>
 // CHECK: scf.for %[[K:.*]] = %c0 to %c64 step %c32
 // CHECK: %[[TILE:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32x2xf32>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<16x2xi8, {{.*}}>, memref<1x2xf8E8M0FNU, {{.*}}>) outs(%[[TILE]] : memref<32x2xf32>) attrs = {qopt.decode}
-// CHECK: vector.transfer_read %[[TILE]]{{.*}} : memref<32x2xf32>, vector<1x2xf32>
+// CHECK: %[[DEC:.*]] = scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(%{{.*}} = %[[TILE]])
+// CHECK: vector.transfer_read %{{.*}} : memref<32x2xi8>, vector<1x2xi8>
+// CHECK: vector.gather
+// CHECK: vector.transfer_write %{{.*}} : vector<1x2xf32>, memref<32x2xf32>
+// CHECK: vector.transfer_read %[[DEC]]{{.*}} : memref<32x2xf32>, vector<1x2xf32>
 // CHECK-NOT: memref<64x2xf32>
 // CHECK: return
 func.func @linear(%x: tensor<16x64xf32>) -> tensor<16x2xf32> {

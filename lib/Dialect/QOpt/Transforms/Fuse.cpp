@@ -406,8 +406,8 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
     if (ShapedType::isDynamic(n))
       return success();
     int64_t t = divisorTile(n, parallelN);
-    if (t == n || t == 1)
-      return success(); // one column tile: nothing to share between threads
+    if (t == n || t < std::min<int64_t>(32, parallelN))
+      return success(); // one tile, or tiles too narrow for full vectors
     SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(0));
     sizes.back() = rewriter.getIndexAttr(t);
     scf::SCFTilingOptions tiling;

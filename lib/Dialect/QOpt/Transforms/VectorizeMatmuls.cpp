@@ -394,7 +394,47 @@ struct VectorizeMatmulsPass
         rewriter.replaceOp(t, v->replacements);
       }
     }
-    if (matmuls.empty())
+    // Weight decodes into tiles (qopt-fuse's K tiles for many-row matmuls):
+    // rows of nr columns decoded in registers (by table where possible) and
+    // stored once into the f32 tile the FMA kernel reads.
+    SmallVector<linalg::GenericOp> decodes;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (op->hasAttr("qopt.decode") && op.getNumDpsInits() == 1 &&
+          op.getNumLoops() == 2 && op.getNumReductionLoops() == 0 &&
+          op.hasPureTensorSemantics() &&
+          llvm::all_of(op->getOperands(), [](Value v) {
+            auto t = dyn_cast<RankedTensorType>(v.getType());
+            return t && t.hasStaticShape() && t.getElementType().getIntOrFloatBitWidth() % 8 == 0;
+          }) &&
+          cast<RankedTensorType>(op.getDpsInits()[0].getType()).getElementType().isF32())
+        decodes.push_back(op);
+    });
+    for (linalg::GenericOp op : decodes) {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      scf::SCFTilingOptions tiling;
+      tiling.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(divisorTile(ranges[1], nr))});
+      tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), tiling);
+      if (failed(tiled))
+        continue;
+      rewriter.replaceOp(op, tiled->replacements);
+      for (Operation *t : tiled->tiledOps) {
+        auto g = dyn_cast<linalg::GenericOp>(t);
+        if (!g)
+          continue;
+        simplifyUnitDimResults(g);
+        bool lookup = avx512 && replaceDecodeWithTable(g);
+        if (failed(linalg::vectorizeOpPrecondition(g, {}, {}, lookup)))
+          continue;
+        rewriter.setInsertionPoint(g);
+        FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, g, {}, {}, lookup);
+        if (succeeded(v))
+          rewriter.replaceOp(g, v->replacements);
+      }
+    }
+    if (matmuls.empty() && decodes.empty())
       return;
 
     // Slices folded into the transfers, so the accumulator's transfer pair

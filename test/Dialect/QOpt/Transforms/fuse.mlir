@@ -84,3 +84,33 @@ func.func @packed_codes(%x: tensor<1x4xf32>, %s: tensor<1x2xf8E8M0FNU>) -> tenso
   %y = qopt.matmul %x, %q : tensor<1x4xf32>, tensor<4x2x!w> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+// Epilogue: the element-wise consumer of the column-parallel matmul (bias +
+// ReLU + residual) is fused into the scf.forall: each 128-column tile is
+// computed and then finished in the same iteration (same thread, in cache).
+// CHECK-LABEL: func.func @epilogue
+// CHECK: scf.forall (%[[N:.*]]) = (0) to (256) step (128) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}})
+// CHECK: %[[MM:.*]] = linalg.generic {{.*}}"reduction"
+// CHECK: %[[B:.*]] = tensor.extract_slice %arg1[%[[N]]] [128] [1] : tensor<256xf32> to tensor<128xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[MM]], %[[B]], %{{.*}} : tensor<4x128xf32>, tensor<128xf32>, tensor<4x128xf32>)
+// CHECK: arith.maximumf
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#bc = affine_map<(d0, d1) -> (d1)>
+func.func @epilogue(%x: tensor<4x64xf32>, %b: tensor<256xf32>, %r: tensor<4x256xf32>, %w: tensor<64x256xf32>) -> tensor<4x256xf32> {
+  %y = qopt.matmul %x, %w : tensor<4x64xf32>, tensor<64x256xf32> -> tensor<4x256xf32>
+  %e = tensor.empty() : tensor<4x256xf32>
+  %z = linalg.generic {indexing_maps = [#id, #bc, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %b, %r : tensor<4x256xf32>, tensor<256xf32>, tensor<4x256xf32>) outs(%e : tensor<4x256xf32>) {
+  ^bb0(%a: f32, %bb: f32, %rr: f32, %o: f32):
+    %s = arith.addf %a, %bb : f32
+    %c0 = arith.constant 0.0 : f32
+    %m = arith.maximumf %s, %c0 : f32
+    %t = arith.addf %m, %rr : f32
+    linalg.yield %t : f32
+  } -> tensor<4x256xf32>
+  return %z : tensor<4x256xf32>
+}

@@ -1,5 +1,6 @@
-// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-vectorize-matmuls | FileCheck %s
+// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-fuse --qopt-vectorize-matmuls | FileCheck %s
 // RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-vectorize-matmuls="mr=8 nr=32 kc=16" | FileCheck %s --check-prefix=OPTS
+// RUN: qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-fuse --qopt-vectorize-matmuls="avx512=false" | FileCheck %s --check-prefix=NOLUT
 // RUN: not qopt-opt %s -split-input-file --convert-qopt-to-linalg --qopt-vectorize-matmuls="mr=3" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A float matmul becomes a register-blocked kernel: K blocked by kc = 64,
@@ -47,4 +48,27 @@ func.func @odd_shapes(%x: tensor<6x48xf32>, %w: tensor<48x24xf32>) -> tensor<6x2
 func.func @left_alone(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>, %o: tensor<4x32xf32>) -> tensor<4x32xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<4x64xf32>, tensor<64x32xf32>) outs(%o : tensor<4x32xf32>) -> tensor<4x32xf32>
   return %y : tensor<4x32xf32>
+}
+
+// -----
+// A one-row matmul whose FP4 (E2M1) decode is fused into its body decodes by
+// table: the 16 values folded from the codec at compile time are the E2M1
+// values (OCP MX spec: 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives), read
+// by a gather the pipeline turns into vpermps (x86-asm.mlir); the scale and
+// the FMA into the register accumulator follow.
+// CHECK-LABEL: func.func @table_decode
+// CHECK: %[[T:.*]] = arith.constant dense<[0.000000e+00, 5.000000e-01, 1.000000e+00, 1.500000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 6.000000e+00, -0.000000e+00, -5.000000e-01, -1.000000e+00, -1.500000e+00, -2.000000e+00, -3.000000e+00, -4.000000e+00, -6.000000e+00]> : tensor<16xf32>
+// CHECK: scf.for
+// CHECK: vector.gather %[[T]]
+// CHECK-NOT: arith.uitofp
+// CHECK: scf.yield
+// NOLUT-LABEL: func.func @table_decode
+// NOLUT-NOT: vector.gather
+// NOLUT: arith.uitofp
+!w = !qopt.format<f4E2M1FN, scale = f8E8M0FNU, block = [32], axes = [0]>
+func.func @table_decode(%x: tensor<1x32xf32>, %s: tensor<1x16xf8E8M0FNU>) -> tensor<1x16xf32> {
+  %c = arith.constant dense<[[0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5], [7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4], [6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3], [5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2], [4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1], [3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0], [2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7], [1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6], [0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5], [7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4], [6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3], [5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2], [4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1], [3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0], [2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7], [1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6], [0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5], [7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4], [6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3], [5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2], [4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1], [3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0], [2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7], [1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6], [0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5], [7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4], [6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3], [5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2], [4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1], [3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0], [2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7], [1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6]]> : tensor<32x16xi4>
+  %q = qopt.assemble codes(%c : tensor<32x16xi4>) scales(%s : tensor<1x16xf8E8M0FNU>) -> tensor<32x16x!w>
+  %y = qopt.matmul %x, %q : tensor<1x32xf32>, tensor<32x16x!w> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
 }
