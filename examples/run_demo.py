@@ -104,7 +104,7 @@ def schemes_table(tmp, block, rng):
             sys.exit(c.stderr)
         out_dir = tmp / f"out-{label}-{rotate}"
         r = subprocess.run([tools.tool("qopt-run"), str(lib), "--input", f"x={tmp / 'xb.npy'}",
-                            "--output-dir", str(out_dir), "--repeat", "20"],
+                            "--output-dir", str(out_dir), "--repeat", "100"],
                            capture_output=True, text=True, check=True)
         ms = float(re.search(r"([0-9.]+) ms", r.stdout).group(1))
         out = np.load(next(out_dir.glob("*.npy")))
@@ -121,7 +121,7 @@ def schemes_table(tmp, block, rng):
               f"{sq:8.1f} {ms:8.3f} {ref_ms / ms:7.2f}x")
     print("(SQNR of the block's output against the FP32 build; weights KB: the quantized linear "
           "layers incl. scales;\n lib KB: the shared library (4-bit codes two per byte, wider codes "
-          f"one per byte); latency: median of 20 runs, {THREADS} threads)")
+          f"one per byte); latency: median of 100 runs, {THREADS} threads)")
 
 
 if __name__ == "__main__":

@@ -86,6 +86,35 @@ int64_t divisorTile(int64_t extent, int64_t preferred) {
   return 1;
 }
 
+/// Tiles `op` by `sizes` with loops of `type`, fusing a weight-decode
+/// producer into the tile loop, and replaces `op`. Returns the loops.
+FailureOr<SmallVector<LoopLikeOpInterface>>
+tileFusingDecode(IRRewriter &rewriter, linalg::GenericOp op, ArrayRef<OpFoldResult> sizes,
+                 scf::SCFTilingOptions::LoopType type, StringRef what) {
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(sizes);
+  tiling.setLoopType(type);
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer,
+         bool isDestination) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isDestination || !isDecode(producer.getOwner()))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(result))
+    return op.emitError("qopt-fuse: ") << what << " failed";
+  for (OpResult r : op->getResults())
+    if (Value replacement = result->replacements.lookup(r))
+      rewriter.replaceAllUsesWith(r, replacement);
+  rewriter.eraseOp(op);
+  return result->loops;
+}
+
 /// The data of a constant tensor with whole bytes per element, or nothing
 /// (splats, i1, sub-byte resources).
 std::optional<ArrayRef<char>> constantBytes(Attribute value, unsigned &elemBytes) {
@@ -410,29 +439,13 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
       return success(); // one tile, or tiles too narrow for full vectors
     SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(0));
     sizes.back() = rewriter.getIndexAttr(t);
-    scf::SCFTilingOptions tiling;
-    tiling.setTileSizes(sizes);
-    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-    scf::SCFTileAndFuseOptions options;
-    options.setTilingOptions(tiling);
-    options.setFusionControlFn(
-        [](tensor::ExtractSliceOp, OpResult producer,
-           bool isDestination) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-          if (isDestination || !isDecode(producer.getOwner()))
-            return std::nullopt;
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        });
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
-        rewriter, cast<TilingInterface>(op.getOperation()), options);
-    if (failed(result))
-      return op.emitError("qopt-fuse: tiling the matmul's columns for threads failed");
-    if (!result->loops.empty())
-      result->loops.front()->setAttr("qopt.columns", rewriter.getUnitAttr());
-    for (OpResult r : op->getResults())
-      if (Value replacement = result->replacements.lookup(r))
-        rewriter.replaceAllUsesWith(r, replacement);
-    rewriter.eraseOp(op);
+    FailureOr<SmallVector<LoopLikeOpInterface>> loops =
+        tileFusingDecode(rewriter, op, sizes, scf::SCFTilingOptions::LoopType::ForallOp,
+                         "tiling the matmul's columns for threads");
+    if (failed(loops))
+      return failure();
+    if (!loops->empty())
+      loops->front()->setAttr("qopt.columns", rewriter.getUnitAttr());
     return success();
   }
 
@@ -465,28 +478,8 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
     }
     if (!tiled)
       return success();
-    scf::SCFTilingOptions tiling;
-    tiling.setTileSizes(sizes);
-    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-    scf::SCFTileAndFuseOptions options;
-    options.setTilingOptions(tiling);
-    options.setFusionControlFn(
-        [](tensor::ExtractSliceOp, OpResult producer,
-           bool isDestination) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-          if (isDestination || !isDecode(producer.getOwner()))
-            return std::nullopt;
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        });
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
-        rewriter, cast<TilingInterface>(op.getOperation()), options);
-    if (failed(result))
-      return op.emitError("qopt-fuse: tiling the decoded-weight reduction failed");
-    for (OpResult r : op->getResults())
-      if (Value replacement = result->replacements.lookup(r))
-        rewriter.replaceAllUsesWith(r, replacement);
-    rewriter.eraseOp(op);
-    return success();
+    return tileFusingDecode(rewriter, op, sizes, scf::SCFTilingOptions::LoopType::ForOp,
+                            "tiling the decoded-weight reduction");
   }
 };
 
