@@ -10,8 +10,11 @@
 //      out of the k loop, so it lives in registers for the whole reduction;
 //   4. vector.contract -> vector.outerproduct -> vector.fma: per k step,
 //      nr/16 weight-row loads, mr broadcasts and mr*nr/16 FMAs.
+// The same blocking vectorizes matmuls with a fused weight decode (<= 8 rows)
+// and tile decodes, with table decodes for codes of <= 4 bits on AVX-512.
 // The summation order along K is unchanged (k ascending, one accumulator per
-// output), so results are bit-identical to the scalar loops.
+// output); products are fused (FMA), so results may differ from scalar
+// mul+add loops in the last bit.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"

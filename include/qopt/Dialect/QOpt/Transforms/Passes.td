@@ -241,16 +241,26 @@ def FusePass : Pass<"qopt-fuse"> {
 def VectorizeMatmulsPass : Pass<"qopt-vectorize-matmuls"> {
   let summary = "Register-tiled vector kernels for lowered float matmuls";
   let description = [{
-    Each `linalg.generic` tagged `qopt.matmul` whose operands are float
-    (an FP32 layer, or the matmul of a decoded weight tile inside qopt-fuse's
-    tile loop) is blocked along K by `kc` and tiled into register blocks of `mr` rows x `nr` columns with
-    the reduction innermost (scf tiling), vectorized to `vector.contract`
-    (upstream linalg vectorizer), its accumulator hoisted out of the
-    reduction loop (loop-invariant subset hoisting) and lowered to
-    outer products, i.e. `mr * nr / 16` FMAs on zmm registers per reduction
-    step. Matmuls whose weight decode is fused into the body (GEMV) are left
-    to the later scalar lowering. The result is bit-identical: the
-    reduction order along K is unchanged.
+    Each `linalg.generic` tagged `qopt.matmul` with static shapes is blocked
+    along K by `kc` and tiled into register blocks of `mr` rows x `nr`
+    columns with the reduction innermost (scf tiling).
+    - A float matmul (an FP32 layer, or the product of a decoded weight tile)
+      is vectorized to `vector.contract` (as a named linalg.matmul), its
+      accumulator hoisted out of the reduction loop (loop-invariant subset
+      hoisting) and lowered to outer products: `mr * nr / 16` zmm FMAs per
+      reduction step.
+    - A matmul whose weight decode is fused into its body (at most 8 rows) is
+      vectorized as is; its block-scale maps (`k floordiv 32`) are rewritten
+      for the unit k tile, and the decoded vector is broadcast to the rows
+      after decoding.
+    - Weight decodes into tiles (`qopt.decode`) are vectorized row by row.
+    - With `avx512`, the f32 decode of a code of at most 4 bits is replaced by
+      a 16-entry table folded at compile time from the body's own ops; the
+      pipeline lowers its gathers to `vpermps` after bufferization.
+    The reduction order along K is unchanged (k ascending, one accumulator per
+    output); products are fused multiply-adds, so results can differ from
+    the scalar loops in the last bit, and never depend on the thread count.
+    Bodies the vectorizer cannot take are left to the scalar lowering.
   }];
   let options = [
     Option<"mr", "mr", "int64_t", "4", "Rows per register block (power of two)">,
