@@ -19,11 +19,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -61,13 +57,15 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
     });
   }
 };
-/// Each omp.parallel asks the library for its thread count: a call of
+/// Finishes the OpenMP regions convert-scf-to-openmp made: inlines their
+/// alloca-free memref.alloca_scope wrappers, and makes each omp.parallel ask
+/// the library for its thread count: a call of
 /// `qopt_num_threads()` (defined by the generated C wrapper: QOPT_NUM_THREADS,
 /// else OpenMP's default), so the setting never leaks into the caller's
 /// OpenMP state.
-struct ThreadCountPass : PassWrapper<ThreadCountPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ThreadCountPass)
-  StringRef getArgument() const final { return "qopt-omp-thread-count"; }
+struct OmpRegionsPass : PassWrapper<OmpRegionsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(OmpRegionsPass)
+  StringRef getArgument() const final { return "qopt-omp-regions"; }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<func::FuncDialect, omp::OpenMPDialect, memref::MemRefDialect>();
   }
@@ -113,20 +111,6 @@ struct ThreadCountPass : PassWrapper<ThreadCountPass, OperationPass<ModuleOp>> {
                     .getResult(0);
       op.getNumThreadsMutable().assign(n);
     }
-  }
-};
-/// Table decodes' gathers -> vpermps (populateTableGatherToPermutePatterns).
-struct TablePermutePass : PassWrapper<TablePermutePass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TablePermutePass)
-  StringRef getArgument() const final { return "qopt-table-permute"; }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<LLVM::LLVMDialect, vector::VectorDialect, arith::ArithDialect>();
-  }
-  void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    mlir::qopt::populateTableGatherToPermutePatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
   }
 };
 } // namespace
@@ -194,11 +178,11 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createCanonicalizerPass());
 
   if (options.avx512)
-    pm.addNestedPass<func::FuncOp>(std::make_unique<TablePermutePass>());
+    pm.addNestedPass<func::FuncOp>(createX86TablePermutePass());
   // Parallel column tiles -> OpenMP work-sharing loops.
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addPass(createConvertSCFToOpenMPPass());
-  pm.addPass(std::make_unique<ThreadCountPass>());
+  pm.addPass(std::make_unique<OmpRegionsPass>());
 
   // Loops -> LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -233,7 +233,7 @@ __attribute__((visibility("hidden"))) void memrefCopy(int64_t elemSize,
 }
 
 )c";
-  // Thread count of every parallel region (ThreadCountPass): QOPT_NUM_THREADS
+  // Thread count of every parallel region (Pipelines.cpp, OmpRegionsPass): QOPT_NUM_THREADS
   // if set to a positive number, else OpenMP's default (OMP_NUM_THREADS or
   // the number of cores). Read once per process.
   os << R"c(#include <stdlib.h>

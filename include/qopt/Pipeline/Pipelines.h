@@ -64,6 +64,10 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::init(true)};
 };
 
+/// After bufferization: vector.gather from constant tables of at most 16 f32
+/// (qopt-vectorize-matmuls' table decodes) -> AVX-512 vpermps.
+std::unique_ptr<Pass> createX86TablePermutePass();
+
 /// Appends the x86 lowering to `pm` (anchored on builtin.module).
 void buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options);
 

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -76,14 +77,6 @@ bool worthTiling(OpOperand *use, int64_t tileK) {
       rows *= ranges[d];
   }
   return rows > kFusedDecodeRows && longReduction;
-}
-
-/// The largest of {preferred, preferred/2, ...} >= 1 that divides `extent`.
-int64_t divisorTile(int64_t extent, int64_t preferred) {
-  for (int64_t t = preferred; t > 1; t /= 2)
-    if (extent % t == 0)
-      return t;
-  return 1;
 }
 
 /// Tiles `op` by `sizes` with loops of `type`, fusing a weight-decode

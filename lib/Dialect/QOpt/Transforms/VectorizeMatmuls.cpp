@@ -18,12 +18,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -48,14 +47,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// The largest power of two <= `preferred` dividing `extent` (at least 1).
-int64_t divisorTile(int64_t extent, int64_t preferred) {
-  for (int64_t t = preferred; t > 1; t /= 2)
-    if (extent % t == 0)
-      return t;
-  return 1;
-}
-
 /// A qopt.matmul generic with static shapes whose operands are floats and
 /// whose body is a plain multiply-accumulate (the weight decoded elsewhere).
 bool isFloatMatmul(linalg::GenericOp op) {
@@ -71,8 +62,8 @@ bool isFloatMatmul(linalg::GenericOp op) {
 }
 
 /// A qopt.matmul generic with static shapes and an f32 result whose weight
-/// decode was fused into its body (the GEMV form qopt-fuse leaves for one
-/// activation row): f32 activations first, codes/scales after.
+/// decode was fused into its body (the form qopt-fuse leaves for at most 8
+/// activation rows): f32 activations first, codes/scales after.
 bool isDecodingMatmul(linalg::GenericOp op) {
   if (!op->hasAttr("qopt.matmul") || op.getNumDpsInits() != 1 || op.getNumDpsInputs() < 2 ||
       !op.hasPureTensorSemantics() || op.getNumReductionLoops() != 1 ||
@@ -223,78 +214,6 @@ bool replaceDecodeWithTable(linalg::GenericOp op) {
       p->erase();
   return true;
 }
-
-/// vector.gather from a constant table of at most 16 f32 (a table decode)
-/// -> AVX-512 vpermps (`llvm.x86.avx512.permvar.sf.512`), one per 16 lanes:
-/// a register permute instead of a memory gather.
-struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(vector::GatherOp op, PatternRewriter &rewriter) const override {
-    // The table: a constant tensor, or (after bufferization) a constant
-    // global's initial value.
-    DenseElementsAttr table;
-    auto baseType = dyn_cast<ShapedType>(op.getBase().getType());
-    if (!baseType || baseType.getRank() != 1 || baseType.getNumElements() > 16 ||
-        !baseType.getElementType().isF32())
-      return failure();
-    if (auto get = op.getBase().getDefiningOp<memref::GetGlobalOp>()) {
-      auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(get, get.getNameAttr());
-      if (!global || !global.getConstant() || !global.getInitialValue())
-        return failure();
-      table = dyn_cast<DenseElementsAttr>(*global.getInitialValue());
-    } else {
-      matchPattern(op.getBase(), m_Constant(&table));
-    }
-    if (!table)
-      return failure();
-    for (Value o : op.getOffsets())
-      if (!isConstantIntValue(getAsOpFoldResult(o), 0))
-        return failure();
-    DenseElementsAttr mask;
-    if (!matchPattern(op.getMask(), m_Constant(&mask)) || !mask.isSplat() ||
-        !mask.getSplatValue<bool>())
-      return failure();
-    auto resultType = cast<VectorType>(op.getType());
-    int64_t n = resultType.getNumElements();
-    if (n % 16 || resultType.isScalable())
-      return failure();
-    Location loc = op.getLoc();
-    SmallVector<float> values(16, 0.0f);
-    llvm::copy(table.getValues<float>(), values.begin());
-    Value lut = arith::ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(VectorType::get({16}, rewriter.getF32Type()), ArrayRef(values)));
-    auto idxType = cast<VectorType>(op.getIndices().getType());
-    Value idx = arith::IndexCastOp::create(rewriter, loc,
-                                           idxType.clone(rewriter.getI32Type()), op.getIndices());
-    idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, rewriter.getI32Type()),
-                                      idx);
-    auto flatType = VectorType::get({n}, rewriter.getF32Type());
-    Value acc = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(flatType));
-    auto chunkType = VectorType::get({16}, rewriter.getF32Type());
-    StringAttr name = rewriter.getStringAttr("llvm.x86.avx512.permvar.sf.512");
-    for (int64_t i = 0; i < n; i += 16) {
-      Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, idx, ArrayRef<int64_t>{i},
-                                                         ArrayRef<int64_t>{16},
-                                                         ArrayRef<int64_t>{1});
-      Value permuted =
-          LLVM::CallIntrinsicOp::create(rewriter, loc, chunkType, name, ValueRange{lut, part})
-              .getResult(0);
-      acc = vector::InsertStridedSliceOp::create(rewriter, loc, permuted, acc,
-                                                 ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
-    }
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, resultType, acc);
-    return success();
-  }
-};
-
-} // namespace
-
-void mlir::qopt::populateTableGatherToPermutePatterns(RewritePatternSet &patterns) {
-  patterns.add<TableGatherToPermute>(patterns.getContext());
-}
-
-namespace {
 
 struct VectorizeMatmulsPass
     : public mlir::qopt::impl::VectorizeMatmulsPassBase<VectorizeMatmulsPass> {

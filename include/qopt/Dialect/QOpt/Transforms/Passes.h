@@ -6,7 +6,6 @@
 #ifndef QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 #define QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 
-#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Format/Quantizer.h"
@@ -24,11 +23,6 @@ namespace mlir::qopt {
 #define GEN_PASS_REGISTRATION
 #include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
 
-/// vector.gather from a constant table of at most 16 f32 (qopt-vectorize-
-/// matmuls' table decodes; a constant tensor or, after bufferization, a
-/// constant global) -> AVX-512 vpermps. Applied after bufferization: the
-/// intrinsic call has unknown side effects for the bufferizer.
-void populateTableGatherToPermutePatterns(RewritePatternSet &patterns);
 
 /// A parsed quantization scheme: the weight format (for a weight stored
 /// K x N: blocks along axis 0, per-channel scales on axis 1), the activation

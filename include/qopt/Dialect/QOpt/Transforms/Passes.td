@@ -272,8 +272,7 @@ def VectorizeMatmulsPass : Pass<"qopt-vectorize-matmuls"> {
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
-                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
-                           "::mlir::LLVM::LLVMDialect"];
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect"];
 }
 
 def ExposeLayersPass : Pass<"qopt-expose-layers", "ModuleOp"> {

@@ -1,0 +1,114 @@
+//===- X86TablePermute.cpp - table-decode gathers -> AVX-512 vpermps ------===//
+//
+// Part of qopt. The x86 half of qopt-vectorize-matmuls' table decodes: a
+// vector.gather from a constant table of at most 16 f32 becomes one
+// `vpermps` per 16 lanes. It runs after bufferization (the intrinsic call
+// has unknown side effects for the bufferizer), where the table is a
+// constant global.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Pipeline/Pipelines.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace {
+
+/// vector.gather from a constant table of at most 16 f32 (a table decode)
+/// -> AVX-512 vpermps (`llvm.x86.avx512.permvar.sf.512`), one per 16 lanes:
+/// a register permute instead of a memory gather.
+struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::GatherOp op, PatternRewriter &rewriter) const override {
+    // The table: a constant tensor, or (after bufferization) a constant
+    // global's initial value.
+    DenseElementsAttr table;
+    auto baseType = dyn_cast<ShapedType>(op.getBase().getType());
+    if (!baseType || baseType.getRank() != 1 || baseType.getNumElements() > 16 ||
+        !baseType.getElementType().isF32())
+      return failure();
+    if (auto get = op.getBase().getDefiningOp<memref::GetGlobalOp>()) {
+      auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(get, get.getNameAttr());
+      if (!global || !global.getConstant() || !global.getInitialValue())
+        return failure();
+      table = dyn_cast<DenseElementsAttr>(*global.getInitialValue());
+    } else {
+      matchPattern(op.getBase(), m_Constant(&table));
+    }
+    if (!table)
+      return failure();
+    for (Value o : op.getOffsets())
+      if (!isConstantIntValue(getAsOpFoldResult(o), 0))
+        return failure();
+    DenseElementsAttr mask;
+    if (!matchPattern(op.getMask(), m_Constant(&mask)) || !mask.isSplat() ||
+        !mask.getSplatValue<bool>())
+      return failure();
+    auto resultType = cast<VectorType>(op.getType());
+    int64_t n = resultType.getNumElements();
+    if (n % 16 || resultType.isScalable())
+      return failure();
+    Location loc = op.getLoc();
+    SmallVector<float> values(16, 0.0f);
+    llvm::copy(table.getValues<float>(), values.begin());
+    Value lut = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(VectorType::get({16}, rewriter.getF32Type()), ArrayRef(values)));
+    auto idxType = cast<VectorType>(op.getIndices().getType());
+    Value idx = arith::IndexCastOp::create(rewriter, loc,
+                                           idxType.clone(rewriter.getI32Type()), op.getIndices());
+    idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, rewriter.getI32Type()),
+                                      idx);
+    auto flatType = VectorType::get({n}, rewriter.getF32Type());
+    Value acc = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(flatType));
+    auto chunkType = VectorType::get({16}, rewriter.getF32Type());
+    StringAttr name = rewriter.getStringAttr("llvm.x86.avx512.permvar.sf.512");
+    for (int64_t i = 0; i < n; i += 16) {
+      Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, idx, ArrayRef<int64_t>{i},
+                                                         ArrayRef<int64_t>{16},
+                                                         ArrayRef<int64_t>{1});
+      Value permuted =
+          LLVM::CallIntrinsicOp::create(rewriter, loc, chunkType, name, ValueRange{lut, part})
+              .getResult(0);
+      acc = vector::InsertStridedSliceOp::create(rewriter, loc, permuted, acc,
+                                                 ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
+    }
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, resultType, acc);
+    return success();
+  }
+};
+
+
+struct TablePermutePass : PassWrapper<TablePermutePass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TablePermutePass)
+  StringRef getArgument() const final { return "qopt-x86-table-permute"; }
+  StringRef getDescription() const final {
+    return "Table-decode gathers from constant 16-entry f32 tables -> AVX-512 vpermps";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect, vector::VectorDialect, arith::ArithDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<TableGatherToPermute>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::qopt::createX86TablePermutePass() {
+  return std::make_unique<TablePermutePass>();
+}
