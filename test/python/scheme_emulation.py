@@ -151,6 +151,34 @@ def act_fq(scheme, x):
     return fa(xp)[:, :k]
 
 
+def conv_weight_fq(scheme, w):
+    """Fake-quantized Conv weights [M, C/G, kh, kw], quantized as the K x M matrix qopt uses
+    (K = C/G * kh * kw, in (c, kh, kw) order)."""
+    o = w.shape[0]
+    return weight_fq(scheme, w.reshape(o, -1).T).T.reshape(w.shape)
+
+
+def nodes_with_weights(model):
+    """A copy of `model` and, for each of its nodes, (node, its second input's initializer or
+    None, that initializer as an array or None): the emulations rewrite weights in place."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    inits = {t.name: t for t in m.graph.initializer}
+    out = []
+    for n in m.graph.node:
+        w = inits.get(n.input[1]) if len(n.input) > 1 else None
+        out.append((n, w, numpy_helper.to_array(w) if w is not None else None))
+    return m, out
+
+
+def set_weight(w, q):
+    """Replaces initializer `w`'s data by the float32 array `q`."""
+    from onnx import numpy_helper
+    w.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(q, dtype=F32), w.name))
+
+
 def with_test_nodes(model, nodes):
     """`model` with its node list replaced by `nodes` (which may use the "qopt.test"
     custom-op domain of the emulations)."""

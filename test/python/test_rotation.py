@@ -14,7 +14,8 @@ from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
 from qopt import models, tools
-from scheme_emulation import with_test_nodes, ALL_SCHEMES, BLOCKS, F32, act_fq, weight_fq
+from scheme_emulation import (ALL_SCHEMES, BLOCKS, F32, act_fq, conv_weight_fq, nodes_with_weights,
+                              set_weight, weight_fq, with_test_nodes)
 
 MODELS = {
     "mlp": lambda: models.mlp_model(seed=21, m=8, d=128, hidden=256),
@@ -78,18 +79,12 @@ class RotateQuantActivation(OpRun):
 
 def emulated(model, scheme, mode):
     """The float model with rotated (and fake-quantized) weights and rotation nodes."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    inits = {t.name: t for t in m.graph.initializer}
+    m, weighted = nodes_with_weights(model)
     nodes = []
-    for n in m.graph.node:
-        w = inits.get(n.input[1]) if len(n.input) > 1 else None
-        arr = numpy_helper.to_array(w) if w is not None else None
-        quantized = scheme != "none"
+    quantized = scheme != "none"
+    for n, w, arr in weighted:
         if n.op_type == "Conv" and arr is not None and quantized:
-            o = arr.shape[0]
-            q = weight_fq(scheme, arr.reshape(o, -1).T).T.reshape(arr.shape)
-            w.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(q, dtype=F32), w.name))
+            set_weight(w, conv_weight_fq(scheme, arr))
             nodes.append(n)
             continue
         trans_b = n.op_type == "Gemm" and any(a.name == "transB" and a.i for a in n.attribute)
@@ -104,8 +99,7 @@ def emulated(model, scheme, mode):
             kn = (rotation(k, b, seed_of(mode)).T @ kn.astype(np.float64)).astype(F32)
         if quantized:
             kn = weight_fq(scheme, kn)
-        q = kn.T if trans_b else kn
-        w.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(q, dtype=F32), w.name))
+        set_weight(w, kn.T if trans_b else kn)
         if rotate or (quantized and ALL_SCHEMES[scheme][1] is not None):
             out = n.input[0] + "_rq_" + n.name
             s = seed_of(mode)

@@ -9,12 +9,13 @@ front of each such MatMul/Gemm and convolutions computed as fake-quantized im2co
 import numpy as np
 import onnx
 import pytest
-from onnx import helper, numpy_helper
+from onnx import helper
 from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
 from qopt import models, tools
-from scheme_emulation import with_test_nodes, ALL_SCHEMES, F32, act_fq, weight_fq
+from scheme_emulation import (ALL_SCHEMES, F32, act_fq, conv_weight_fq, nodes_with_weights,
+                              set_weight, weight_fq, with_test_nodes)
 
 MODELS = {
     "mlp": lambda: models.mlp_model(seed=21, m=8, d=128, hidden=256),
@@ -59,25 +60,20 @@ class FakeQuantConv(OpRun):
 
 def emulated_model(model, scheme):
     """The float model with fake-quantized weights and activation fake-quant nodes."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    inits = {t.name: t for t in m.graph.initializer}
+    m, weighted = nodes_with_weights(model)
     nodes = []
-    for n in m.graph.node:
-        w = inits.get(n.input[1]) if len(n.input) > 1 else None
-        arr = numpy_helper.to_array(w) if w is not None else None
+    for n, w, arr in weighted:
         if n.op_type == "MatMul" and arr is not None and arr.ndim == 2:
             q = weight_fq(scheme, arr)
         elif n.op_type == "Gemm" and arr is not None:
             trans_b = any(a.name == "transB" and a.i for a in n.attribute)
             q = weight_fq(scheme, arr.T).T if trans_b else weight_fq(scheme, arr)
         elif n.op_type == "Conv" and arr is not None:
-            o = arr.shape[0]  # M rows of K = C/G * kh * kw
-            q = weight_fq(scheme, arr.reshape(o, -1).T).T.reshape(arr.shape)
+            q = conv_weight_fq(scheme, arr)
         else:
             nodes.append(n)
             continue
-        w.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(q, dtype=F32), w.name))
+        set_weight(w, q)
         if n.op_type == "Conv" and ALL_SCHEMES[scheme][1] is not None:
             attrs = {a.name: list(a.ints) for a in n.attribute if a.ints}
             nodes.append(helper.make_node("FakeQuantConv", list(n.input), list(n.output),
