@@ -149,6 +149,8 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createMaterializeScalesPass());
   pm.addPass(createConvertQOptToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  if (options.vnni || options.bf16)
+    pm.addNestedPass<func::FuncOp>(createX86DotKernelsPass(options.vnni, options.bf16));
   if (options.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(createFusePass());
   if (options.vectorizeMatmuls) {
@@ -178,7 +180,7 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createCanonicalizerPass());
 
   if (options.avx512)
-    pm.addNestedPass<func::FuncOp>(createX86TablePermutePass());
+    pm.addNestedPass<func::FuncOp>(createX86IntrinsicsPass(options.vnni));
   // Parallel column tiles -> OpenMP work-sharing loops.
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addPass(createConvertSCFToOpenMPPass());
@@ -193,7 +195,9 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.x86Vector = true; // x86vector.avx512.dot (vdpbf16ps)
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
@@ -211,6 +215,8 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
 void mlir::qopt::registerQOptPipelines() {
   registerQOptConversionPasses();
   registerQOptPasses();
+  registerPass([] { return createX86DotKernelsPass(true, true); });
+  registerPass([] { return createX86IntrinsicsPass(true); });
   PassPipelineRegistration<X86PipelineOptions>(
       "qopt-x86-pipeline",
       "Lower an imported qopt model (tensors in linalg/tensor/arith/math) to the LLVM "

@@ -319,6 +319,8 @@ int main(int argc, char **argv) {
     mlir::qopt::CodegenOptions target;
     target.cpu = mcpu;
     pipelineOptions.avx512 = mlir::qopt::targetHasFeature(target, "avx512f");
+  pipelineOptions.vnni = mlir::qopt::targetHasFeature(target, "avx512vnni");
+  pipelineOptions.bf16 = mlir::qopt::targetHasFeature(target, "avx512bf16");
   }
   {
     mlir::qopt::RotateSpec spec;

@@ -58,6 +58,16 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::desc("Target has AVX-512 (table decodes by vpermps; qopt-compile sets it from "
                      "the target CPU)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> vnni{
+      *this, "vnni",
+      llvm::cl::desc("Target has AVX512-VNNI: integer-element quantized matmuls use vpdpbusd "
+                     "(qopt-x86-dot-kernels; qopt-compile sets it from the target CPU)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> bf16{
+      *this, "bf16",
+      llvm::cl::desc("Target has AVX512-BF16: quantized matmuls with BF16-exact elements use "
+                     "vdpbf16ps (qopt-x86-dot-kernels; qopt-compile sets it from the target CPU)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> vectorizeMatmuls{
       *this, "vectorize-matmuls",
       llvm::cl::desc("Register-tiled vector kernels for float matmuls (qopt-vectorize-matmuls)"),
@@ -65,8 +75,15 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
 };
 
 /// After bufferization: vector.gather from constant tables of at most 16 f32
-/// (qopt-vectorize-matmuls' table decodes) -> AVX-512 vpermps.
-std::unique_ptr<Pass> createX86TablePermutePass();
+/// (qopt-vectorize-matmuls' table decodes) -> AVX-512 vpermps; with `vnni`,
+/// u8 x s8 dot products in groups of 4 (qopt-x86-dot-kernels) -> vpdpbusd.
+std::unique_ptr<Pass> createX86IntrinsicsPass(bool vnni);
+
+/// Matmuls of run-time quantized activations x constant quantized weights ->
+/// AVX512-VNNI (integer elements) or AVX512-BF16 (BF16-exact elements)
+/// dot-product kernels with per-block scales (linalg on tensors, before
+/// qopt-fuse).
+std::unique_ptr<Pass> createX86DotKernelsPass(bool vnni, bool bf16);
 
 /// Appends the x86 lowering to `pm` (anchored on builtin.module).
 void buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options);

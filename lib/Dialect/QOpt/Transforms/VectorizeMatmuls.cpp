@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
 #include "Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -130,86 +131,24 @@ void simplifyUnitDimResults(linalg::GenericOp op) {
 /// the same ops, so each format's decode is whatever lib/Format's codec
 /// computes, evaluated once per code. Returns whether a table was built.
 bool replaceDecodeWithTable(linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
-  // The code: the first value of at most 4 bits in the body.
-  Value code;
-  for (Value a : body.getArguments())
-    if (auto it = dyn_cast<IntegerType>(a.getType()); it && it.getWidth() <= 4)
-      code = a;
-  if (!code)
-    for (Operation &inner : body.without_terminator())
-      if (inner.getNumResults() == 1)
-        if (auto it = dyn_cast<IntegerType>(inner.getResult(0).getType());
-            it && it.getWidth() <= 4) {
-          code = inner.getResult(0);
-          break;
-        }
-  if (!code)
+  std::optional<ElementDecode> element = analyzeElementDecode(op.getRegion().front(), 4);
+  if (!element)
     return false;
-  unsigned width = cast<IntegerType>(code.getType()).getWidth();
-  // Ops that are functions of the code (and constants) alone.
-  llvm::SmallSetVector<Operation *, 16> pure;
-  llvm::DenseSet<Value> known = {code};
-  for (Operation &inner : body.without_terminator()) {
-    if (inner.getNumResults() != 1 || !isa<arith::ArithDialect>(inner.getDialect()) ||
-        inner.getNumRegions() != 0)
-      continue;
-    bool ok = inner.getNumOperands() > 0 || isa<arith::ConstantOp>(inner);
-    for (Value v : inner.getOperands())
-      ok &= known.contains(v) || matchPattern(v, m_Constant());
-    if (!ok || isa<arith::ConstantOp>(inner))
-      continue;
-    pure.insert(&inner);
-    known.insert(inner.getResult(0));
-  }
-  // The decoded value: the last f32 result of a pure op used outside them.
-  Operation *decoded = nullptr;
-  for (Operation *p : pure)
-    if (p->getResult(0).getType().isF32() &&
-        llvm::any_of(p->getUsers(), [&](Operation *u) { return !pure.contains(u); }))
-      decoded = p;
-  if (!decoded)
+  std::optional<SmallVector<float>> table = element->table();
+  if (!table)
     return false;
-  // Evaluate it for every code by folding the pure ops in order.
-  SmallVector<float> table;
-  for (int64_t c = 0; c < (int64_t(1) << width); ++c) {
-    llvm::DenseMap<Value, Attribute> values;
-    values[code] = IntegerAttr::get(code.getType(), APInt(width, uint64_t(c)));
-    auto attrOf = [&](Value v) -> Attribute {
-      if (Attribute a = values.lookup(v))
-        return a;
-      Attribute a;
-      matchPattern(v, m_Constant(&a));
-      return a;
-    };
-    for (Operation *p : pure) {
-      SmallVector<Attribute> operands;
-      for (Value v : p->getOperands())
-        operands.push_back(attrOf(v));
-      SmallVector<OpFoldResult> folded;
-      if (failed(p->fold(operands, folded)) || folded.size() != 1)
-        return false;
-      Attribute a = isa<Attribute>(folded[0]) ? cast<Attribute>(folded[0])
-                                              : attrOf(cast<Value>(folded[0]));
-      if (!a)
-        return false;
-      values[p->getResult(0)] = a;
-    }
-    auto f = dyn_cast_or_null<FloatAttr>(values.lookup(decoded->getResult(0)));
-    if (!f)
-      return false;
-    table.push_back(f.getValue().convertToFloat());
-  }
+  Value code = element->code;
+  Operation *decoded = element->decoded;
   OpBuilder b(op);
   Location loc = op.getLoc();
-  auto tableType = RankedTensorType::get({int64_t(table.size())}, b.getF32Type());
-  Value lut = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(tableType, ArrayRef(table)));
+  auto tableType = RankedTensorType::get({int64_t(table->size())}, b.getF32Type());
+  Value lut = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(tableType, ArrayRef(*table)));
   b.setInsertionPoint(decoded);
   Value wide = arith::ExtUIOp::create(b, loc, b.getI32Type(), code);
   Value idx = arith::IndexCastOp::create(b, loc, b.getIndexType(), wide);
   Value looked = tensor::ExtractOp::create(b, loc, lut, ValueRange{idx});
   decoded->getResult(0).replaceAllUsesWith(looked);
-  for (Operation *p : llvm::reverse(pure))
+  for (Operation *p : llvm::reverse(element->ops))
     if (p->use_empty())
       p->erase();
   return true;

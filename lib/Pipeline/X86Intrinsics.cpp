@@ -1,10 +1,15 @@
-//===- X86TablePermute.cpp - table-decode gathers -> AVX-512 vpermps ------===//
+//===- X86Intrinsics.cpp - vector patterns -> single AVX-512 instructions -===//
 //
-// Part of qopt. The x86 half of qopt-vectorize-matmuls' table decodes: a
-// vector.gather from a constant table of at most 16 f32 becomes one
-// `vpermps` per 16 lanes. It runs after bufferization (the intrinsic call
-// has unknown side effects for the bufferizer), where the table is a
-// constant global.
+// Part of qopt. qopt-x86-intrinsics: vector IR whose meaning is exactly one
+// AVX-512 instruction that no upstream op lowers to becomes that instruction
+// (`llvm.call_intrinsic`):
+//  - a vector.gather from a constant table of at most 16 f32 (the table
+//    decodes of qopt-vectorize-matmuls) -> `vpermps`, one per 16 lanes;
+//  - the u8 x s8 dot product of qopt-x86-dot-kernels (extui x extsi, groups
+//    of 4 summed into an i32 accumulator) -> AVX512-VNNI `vpdpbusd`.
+// It runs after bufferization: an intrinsic call has unknown memory effects,
+// which the buffer deallocation pipeline rejects; the pure vector forms
+// before it are correct on any target.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Pipeline/Pipelines.h"
@@ -90,18 +95,55 @@ struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
 };
 
 
-struct TablePermutePass : PassWrapper<TablePermutePass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TablePermutePass)
-  StringRef getArgument() const final { return "qopt-x86-table-permute"; }
-  StringRef getDescription() const final {
-    return "Table-decode gathers from constant 16-entry f32 tables -> AVX-512 vpermps";
+/// acc + sum_4(extui(u) * extsi(s)) over groups of 4 bytes (a
+/// vector.multi_reduction <add> of vector<16x4xi32> along dim 1) ->
+/// `vpdpbusd` (llvm.x86.avx512.vpdpbusd.512; the non-saturating form wraps
+/// like the i32 adds it replaces).
+struct U8S8DotToVpdpbusd : OpRewritePattern<vector::MultiDimReductionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::MultiDimReductionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto srcType = dyn_cast<VectorType>(op.getSource().getType());
+    if (op.getKind() != vector::CombiningKind::ADD || !srcType ||
+        srcType.getShape() != ArrayRef<int64_t>{16, 4} || !srcType.getElementType().isInteger(32) ||
+        op.getReductionDims() != ArrayRef<int64_t>{1})
+      return failure();
+    auto cast = op.getSource().getDefiningOp<vector::ShapeCastOp>();
+    auto mul = cast ? cast.getSource().getDefiningOp<arith::MulIOp>() : nullptr;
+    if (!mul)
+      return failure();
+    auto u = mul.getLhs().getDefiningOp<arith::ExtUIOp>();
+    auto s = mul.getRhs().getDefiningOp<arith::ExtSIOp>();
+    auto bytes = VectorType::get({64}, rewriter.getI8Type());
+    if (!u || !s || u.getIn().getType() != bytes || s.getIn().getType() != bytes)
+      return failure();
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getType(), rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+        ValueRange{op.getAcc(), u.getIn(), s.getIn()});
+    return success();
   }
+};
+
+struct X86IntrinsicsPass : PassWrapper<X86IntrinsicsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(X86IntrinsicsPass)
+  X86IntrinsicsPass() = default;
+  X86IntrinsicsPass(const X86IntrinsicsPass &other) : PassWrapper(other) {}
+  X86IntrinsicsPass(bool vnni) { this->vnni = vnni; }
+  StringRef getArgument() const final { return "qopt-x86-intrinsics"; }
+  StringRef getDescription() const final {
+    return "Table-decode gathers from constant 16-entry f32 tables -> AVX-512 vpermps; u8 x s8 "
+           "dot products in groups of 4 -> AVX512-VNNI vpdpbusd (after bufferization)";
+  }
+  Option<bool> vnni{*this, "vnni", llvm::cl::desc("Target has AVX512-VNNI (vpdpbusd)"),
+                    llvm::cl::init(true)};
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<LLVM::LLVMDialect, vector::VectorDialect, arith::ArithDialect>();
   }
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<TableGatherToPermute>(&getContext());
+    if (vnni)
+      patterns.add<U8S8DotToVpdpbusd>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
@@ -109,6 +151,6 @@ struct TablePermutePass : PassWrapper<TablePermutePass, OperationPass<func::Func
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::qopt::createX86TablePermutePass() {
-  return std::make_unique<TablePermutePass>();
+std::unique_ptr<Pass> mlir::qopt::createX86IntrinsicsPass(bool vnni) {
+  return std::make_unique<X86IntrinsicsPass>(vnni);
 }

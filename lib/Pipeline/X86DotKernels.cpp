@@ -1,0 +1,610 @@
+//===- X86DotKernels.cpp - VNNI int8 and BF16 dot-product matmul kernels --===//
+//
+// Part of qopt. qopt-x86-dot-kernels: a lowered matmul whose two operands are
+// both decoded from codes (run-time quantized activations x constant
+// quantized weights), each as element(code) x scales, is rewritten so the
+// products run on the element values in a packed dot-product unit and the
+// scales apply once per block:
+//
+//   C[m, n] = sum_kb  sa[m, kb] * sw[kb, n] * sum_{k in kb} ea[m, k] * ew[k, n]
+//
+// - integer elements (int8, int4, MXINT8: in [-128, 127] after a power-of-two
+//   unit) use AVX512-VNNI `vpdpbusd` (u8 x s8, 4 products per i32 lane): the
+//   weights are stored as e + 128 (u8), the activations as s8, and the i32 sum
+//   is corrected by 128 * (the activation's block sum). Exact integer sums.
+// - elements exact in BF16 (FP8, FP6, FP4, small ints) use AVX512-BF16
+//   `vdpbf16ps` (x86vector.avx512.dot): products are exact, sums in f32.
+// The weights are repacked at compile time into [N / nc, K / g, nc * g]
+// (g = 4 bytes or 2 bf16 per lane: each 64-byte row holds 16 columns' group
+// of g consecutive k), one contiguous panel per column tile. Column tiles run
+// on threads (scf.forall); register blocks are 4 rows x 64 columns (16
+// accumulators). The sums along K are split by block only, never by thread,
+// so results do not depend on the thread count.
+//
+// The rewrite changes the order of the f32 operations (scales after the block
+// sum instead of per element); the products themselves are exact in both.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Pipeline/Pipelines.h"
+#include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Pass/Pass.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+enum class DotKind { Int8, BF16 };
+
+/// Register block and column tile.
+constexpr int64_t kRows = 4;
+constexpr int64_t kLanes = 16;
+
+/// The power of two u such that every finite table value is an integer
+/// multiple of u with -128 <= v / u <= 127, or nothing.
+std::optional<float> integerUnit(ArrayRef<float> table) {
+  int minExp = INT32_MAX;
+  for (float v : table) {
+    if (!std::isfinite(v))
+      return std::nullopt;
+    if (v == 0)
+      continue;
+    int e;
+    double m = std::frexp(double(v), &e); // v = m * 2^e, 0.5 <= |m| < 1
+    // Lowest set bit of the significand: v = odd * 2^low.
+    int low = e - 24;
+    double scaled = std::ldexp(m, 24);
+    int64_t mant = int64_t(scaled);
+    if (double(mant) != scaled)
+      return std::nullopt;
+    while (mant % 2 == 0) {
+      mant /= 2;
+      ++low;
+    }
+    minExp = std::min(minExp, low);
+  }
+  if (minExp == INT32_MAX)
+    minExp = 0;
+  float unit = std::ldexp(1.0f, minExp);
+  for (float v : table)
+    if (v / unit > 127 || v / unit < -128)
+      return std::nullopt;
+  return unit;
+}
+
+/// Whether every value is exactly a BF16 (normal or zero; inf/NaN allowed).
+bool bf16Exact(ArrayRef<float> table) {
+  for (float v : table) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    if (bits & 0xFFFF)
+      return false;
+    if (v != 0 && std::isfinite(v) && std::fabs(v) < 0x1p-126f)
+      return false;
+  }
+  return true;
+}
+
+/// The integer codes of a constant (dense, or an 8-bit dense resource).
+std::optional<SmallVector<uint32_t>> constantCodes(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(cast<TypedAttr>(attr).getType());
+  auto it = type ? dyn_cast<IntegerType>(type.getElementType()) : nullptr;
+  if (!it || it.getWidth() > 8)
+    return std::nullopt;
+  SmallVector<uint32_t> codes;
+  uint32_t mask = (1u << it.getWidth()) - 1;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    for (const APInt &x : dense.getValues<APInt>())
+      codes.push_back(uint32_t(x.getZExtValue()) & mask);
+    return codes;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    if (it.getWidth() != 8 || !res.getRawHandle().getBlob())
+      return std::nullopt;
+    ArrayRef<char> data = res.getRawHandle().getBlob()->getData();
+    if (int64_t(data.size()) != type.getNumElements())
+      return std::nullopt;
+    for (char c : data)
+      codes.push_back(uint32_t(uint8_t(c)));
+    return codes;
+  }
+  return std::nullopt;
+}
+
+/// acc + the sums of 4 products u8(w) x s8(a) per i32 lane, as pure vector
+/// ops (qopt-x86-intrinsics makes it one vpdpbusd after bufferization).
+/// `aWide` is the activation bytes sign-extended to i32.
+Value u8s8Dot(OpBuilder &b, Location loc, Value acc, Value w, Value aWide) {
+  auto wideType = cast<VectorType>(aWide.getType());
+  Value wWide = arith::ExtUIOp::create(b, loc, wideType, w);
+  Value prod = arith::MulIOp::create(b, loc, wWide, aWide);
+  Value groups = vector::ShapeCastOp::create(
+      b, loc, VectorType::get({kLanes, 4}, wideType.getElementType()), prod);
+  return vector::MultiDimReductionOp::create(b, loc, groups, acc, ArrayRef<bool>{false, true},
+                                             vector::CombiningKind::ADD);
+}
+
+struct Plan {
+  linalg::GenericOp matmul;
+  ScaledDecode act, weight;
+  DotKind kind;
+  float unitA = 1, unitW = 1;
+  SmallVector<float> tableA, tableW;
+  int64_t rows, k, n, block;
+};
+
+struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DotKernelsPass)
+  DotKernelsPass() = default;
+  DotKernelsPass(const DotKernelsPass &other) : PassWrapper(other) {}
+  DotKernelsPass(bool vnni, bool bf16) {
+    this->vnni = vnni;
+    this->bf16 = bf16;
+  }
+  StringRef getArgument() const final { return "qopt-x86-dot-kernels"; }
+  StringRef getDescription() const final {
+    return "Matmuls of quantized activations x quantized weights -> AVX512-VNNI vpdpbusd "
+           "(integer elements) or AVX512-BF16 vdpbf16ps (BF16-exact elements) kernels, "
+           "scales applied once per block";
+  }
+  Option<bool> vnni{*this, "vnni", llvm::cl::desc("Target has AVX512-VNNI (vpdpbusd)"),
+                    llvm::cl::init(true)};
+  Option<bool> bf16{*this, "bf16", llvm::cl::desc("Target has AVX512-BF16 (vdpbf16ps)"),
+                    llvm::cl::init(true)};
+  Option<int64_t> parallelN{*this, "parallel-n",
+                            llvm::cl::desc("Preferred column tile run by one thread"),
+                            llvm::cl::init(128)};
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect, vector::VectorDialect, arith::ArithDialect,
+                    scf::SCFDialect, tensor::TensorDialect, x86vector::X86VectorDialect>();
+  }
+
+  std::optional<Plan> match(linalg::GenericOp op) {
+    if (!op->hasAttr("qopt.matmul") || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+        !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op) ||
+        op.getNumReductionLoops() != 1)
+      return std::nullopt;
+    for (Value v : op->getOperands()) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (!t || !t.hasStaticShape() || !t.getElementType().isF32())
+        return std::nullopt;
+    }
+    // A: (rows..., k), W: (k, n), C: (rows..., n), distinct loop dims.
+    AffineMap am = op.getIndexingMapsArray()[0], wm = op.getIndexingMapsArray()[1],
+              cm = op.getIndexingMapsArray()[2];
+    if (!am.isProjectedPermutation() || !wm.isProjectedPermutation() ||
+        !cm.isProjectedPermutation() || wm.getNumResults() != 2 ||
+        am.getNumResults() != cm.getNumResults() || am.getNumResults() < 2)
+      return std::nullopt;
+    unsigned kd = cast<AffineDimExpr>(wm.getResult(0)).getPosition();
+    unsigned nd = cast<AffineDimExpr>(wm.getResult(1)).getPosition();
+    unsigned r = am.getNumResults();
+    if (am.getDimPosition(r - 1) != kd || cm.getDimPosition(r - 1) != nd ||
+        op.getIteratorTypesArray()[kd] != utils::IteratorType::reduction)
+      return std::nullopt;
+    for (unsigned i = 0; i + 1 < r; ++i)
+      if (am.getDimPosition(i) != cm.getDimPosition(i))
+        return std::nullopt;
+    auto actDecode = op.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    auto wDecode = op.getDpsInputs()[1].getDefiningOp<linalg::GenericOp>();
+    if (!actDecode || !wDecode)
+      return std::nullopt;
+    std::optional<ScaledDecode> act = matchScaledDecode(actDecode);
+    std::optional<ScaledDecode> weight = matchScaledDecode(wDecode);
+    if (!act || !weight)
+      return std::nullopt;
+    std::optional<SmallVector<float>> ta = act->element.table(), tw = weight->element.table();
+    if (!ta || !tw)
+      return std::nullopt;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    Plan p{op, *act, *weight, DotKind::Int8, 1, 1, {}, {}, 0, 0, 0, 0};
+    p.k = ranges[kd];
+    p.n = ranges[nd];
+    p.rows = 1;
+    for (unsigned i = 0; i + 1 < r; ++i)
+      p.rows *= ranges[am.getDimPosition(i)];
+    p.tableA = *ta;
+    p.tableW = *tw;
+    std::optional<float> ua = integerUnit(*ta), uw = integerUnit(*tw);
+    if (vnni && ua && uw) {
+      p.kind = DotKind::Int8;
+      p.unitA = *ua;
+      p.unitW = *uw;
+    } else if (bf16 && bf16Exact(*ta) && bf16Exact(*tw)) {
+      p.kind = DotKind::BF16;
+    } else {
+      return std::nullopt;
+    }
+    int64_t ba = act->scaleBlock(r - 1, p.k), bw = weight->scaleBlock(0, p.k);
+    if (!ba || !bw)
+      return std::nullopt;
+    p.block = std::gcd(ba, bw);
+    int64_t g = p.kind == DotKind::Int8 ? 4 : 2;
+    if (p.block % g || p.n % kLanes || !constantCodes(weight->codes->get()))
+      return std::nullopt;
+    // Integer sums must fit i32: |sum| <= 128 * 128 * block.
+    if (p.kind == DotKind::Int8 && p.block > (int64_t(1) << 17))
+      return std::nullopt;
+    return p;
+  }
+
+  void runOnOperation() override {
+    std::vector<Plan> plans;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (std::optional<Plan> p = match(op))
+        plans.push_back(std::move(*p));
+    });
+    for (Plan &p : plans)
+      rewrite(p);
+  }
+
+  /// The weight's element values, repacked [T, K / g, nc * g] (int8 stored
+  /// as e + 128; bf16 as bits).
+  Value packWeights(OpBuilder &b, Location loc, const Plan &p, int64_t nc, int64_t g) {
+    SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
+    int64_t k = p.k, n = p.n, t = n / nc;
+    auto at = [&](int64_t kk, int64_t nn) { return p.tableW[codes[size_t(kk * n + nn)]]; };
+    SmallVector<int64_t> shape = {t, k / g, nc * g};
+    if (p.kind == DotKind::Int8) {
+      std::vector<char> bytes(size_t(k * n));
+      for (int64_t tt = 0; tt < t; ++tt)
+        for (int64_t kg = 0; kg < k / g; ++kg)
+          for (int64_t c = 0; c < nc; ++c)
+            for (int64_t i = 0; i < g; ++i) {
+              float e = at(kg * g + i, tt * nc + c) / p.unitW;
+              bytes[size_t(((tt * (k / g) + kg) * nc + c) * g + i)] =
+                  char(uint8_t(int(std::lround(e)) + 128));
+            }
+      auto type = RankedTensorType::get(shape, b.getI8Type());
+      return arith::ConstantOp::create(
+          b, loc,
+          DenseResourceElementsAttr::get(
+              type, "vnni_weights",
+              HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
+    }
+    std::vector<char> bytes(size_t(k * n * 2));
+    for (int64_t tt = 0; tt < t; ++tt)
+      for (int64_t kg = 0; kg < k / g; ++kg)
+        for (int64_t c = 0; c < nc; ++c)
+          for (int64_t i = 0; i < g; ++i) {
+            float e = at(kg * g + i, tt * nc + c);
+            uint32_t bits;
+            std::memcpy(&bits, &e, 4);
+            uint16_t h = uint16_t(bits >> 16);
+            std::memcpy(&bytes[size_t((((tt * (k / g) + kg) * nc + c) * g + i) * 2)], &h, 2);
+          }
+    auto type = RankedTensorType::get(shape, b.getBF16Type());
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseResourceElementsAttr::get(
+            type, "bf16_weights",
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
+  }
+
+  /// The activation's element values (same shape as its codes): s8, or bf16.
+  Value activationElements(OpBuilder &b, Location loc, const Plan &p) {
+    const ScaledDecode &d = p.act;
+    Value codes = d.codes->get();
+    auto codeType = cast<RankedTensorType>(codes.getType());
+    unsigned rank = codeType.getRank();
+    Type elt = p.kind == DotKind::Int8 ? Type(b.getI8Type()) : Type(b.getBF16Type());
+    Value init = tensor::EmptyOp::create(b, loc, codeType.getShape(), elt);
+    auto id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+    auto codeIntType = cast<IntegerType>(d.element.code.getType());
+    // An integer element equal to the code's two's-complement value needs no
+    // arithmetic.
+    bool signExtended = p.kind == DotKind::Int8;
+    for (size_t c = 0; signExtended && c < p.tableA.size(); ++c)
+      signExtended &= p.tableA[c] / p.unitA ==
+                      float(APInt(codeIntType.getWidth(), c).getSExtValue());
+    auto generic = linalg::GenericOp::create(
+        b, loc, init.getType(), ValueRange{codes}, ValueRange{init},
+        SmallVector<AffineMap>{id, id},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value code = args[0];
+          if (signExtended) {
+            Value v = codeIntType.getWidth() == 8
+                          ? code
+                          : arith::ExtSIOp::create(nb, nl, nb.getI8Type(), code).getResult();
+            linalg::YieldOp::create(nb, nl, v);
+            return;
+          }
+          IRMapping map;
+          map.map(d.element.code, code);
+          for (Operation *op : d.element.ops)
+            nb.clone(*op, map);
+          Value v = map.lookup(d.element.decoded->getResult(0));
+          if (p.kind == DotKind::Int8) {
+            if (p.unitA != 1)
+              v = arith::MulFOp::create(
+                  nb, nl, v, arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(1 / p.unitA)));
+            v = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), v);
+            v = arith::TruncIOp::create(nb, nl, nb.getI8Type(), v);
+          } else {
+            v = arith::TruncFOp::create(nb, nl, nb.getBF16Type(), v);
+          }
+          linalg::YieldOp::create(nb, nl, v);
+        });
+    return generic.getResult(0);
+  }
+
+  /// Collapses a tensor of rank r >= 2 to [prod(dims 0..r-2), dim r-1].
+  static Value collapseRows(OpBuilder &b, Location loc, Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getRank() == 2)
+      return v;
+    ReassociationIndices rows;
+    for (int64_t i = 0; i + 1 < t.getRank(); ++i)
+      rows.push_back(i);
+    return tensor::CollapseShapeOp::create(
+        b, loc, v, SmallVector<ReassociationIndices>{rows, {t.getRank() - 1}});
+  }
+
+  void rewrite(Plan &p) {
+    linalg::GenericOp op = p.matmul;
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    MLIRContext *ctx = b.getContext();
+    const int64_t g = p.kind == DotKind::Int8 ? 4 : 2;
+    const int64_t k = p.k, n = p.n, rows = p.rows, block = p.block, kb = k / block;
+    // Column tiles for threads (as qopt-fuse: a power of two up to
+    // parallel-n dividing N, at least 32), else one tile.
+    int64_t nc = n;
+    for (int64_t t = parallelN; t >= 32; t /= 2)
+      if (n % t == 0 && t < n) {
+        nc = t;
+        break;
+      }
+    const int64_t tiles = n / nc;
+    const int64_t nr = nc % 64 == 0 ? 64 : nc % 32 == 0 ? 32 : 16;
+    const int64_t lanes = nr / kLanes;
+
+    Value weights = packWeights(b, loc, p, nc, g);
+    Value ea = collapseRows(b, loc, activationElements(b, loc, p));
+    unsigned actDim = cast<RankedTensorType>(p.act.op.getResult(0).getType()).getRank() - 1;
+    Value sa = collapseRows(b, loc, p.act.buildScales(b, loc, actDim, block, 1.0f));
+    Value sw = p.weight.buildScales(b, loc, 0, block, p.unitA * p.unitW);
+    Value c0 = collapseRows(b, loc, op.getDpsInits()[0]);
+    Type i32 = b.getI32Type(), f32 = b.getF32Type();
+    // Int8: 128 x the activation's block sums (the u8 weights' offset).
+    Value rowSums;
+    if (p.kind == DotKind::Int8) {
+      Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+      Value init = linalg::FillOp::create(
+                       b, loc, zero,
+                       ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, kb}, i32)})
+                       .getResult(0);
+      AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+                 d2 = getAffineDimExpr(2, ctx);
+      Value blocks = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get({rows, kb, block}, b.getI8Type()), ea,
+          SmallVector<ReassociationIndices>{{0}, {1, 2}});
+      rowSums = linalg::GenericOp::create(
+                    b, loc, init.getType(), ValueRange{blocks}, ValueRange{init},
+                    SmallVector<AffineMap>{AffineMap::get(3, 0, {d0, d1, d2}, ctx),
+                                           AffineMap::get(3, 0, {d0, d1}, ctx)},
+                    SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                                     utils::IteratorType::parallel,
+                                                     utils::IteratorType::reduction},
+                    [&](OpBuilder &nb, Location nl, ValueRange args) {
+                      Value x = arith::ExtSIOp::create(nb, nl, i32, args[0]);
+                      x = arith::MulIOp::create(
+                          nb, nl, x, arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(128)));
+                      linalg::YieldOp::create(nb, nl,
+                                              arith::AddIOp::create(nb, nl, args[1], x).getResult());
+                    })
+                    .getResult(0);
+    }
+
+    auto idx = [&](OpBuilder &bb, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(bb, loc, v);
+    };
+    Type elt = p.kind == DotKind::Int8 ? Type(b.getI8Type()) : Type(b.getBF16Type());
+    auto wideType = VectorType::get({kLanes * g}, elt);
+    auto accType = VectorType::get({kLanes}, p.kind == DotKind::Int8 ? Type(i32) : Type(f32));
+    auto f32x16 = VectorType::get({kLanes}, f32);
+    Value padElt = p.kind == DotKind::Int8
+                       ? arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)).getResult()
+                       : arith::ConstantOp::create(b, loc, b.getFloatAttr(b.getBF16Type(), 0.0))
+                             .getResult();
+    Value padF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    Value padI = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+
+    // One register block: `mr` rows from m0, nr columns from n0 of the tile
+    // (wt: [K/g, nc*g], swt: [KB, nc], cc: [rows, nc]).
+    auto buildBlock = [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value wt, Value swt,
+                          Value cc) -> Value {
+      Value lbKb = idx(bb, 0), ubKb = idx(bb, kb), one = idx(bb, 1);
+      auto kbLoop = scf::ForOp::create(
+          bb, loc, lbKb, ubKb, one, ValueRange{cc},
+          [&](OpBuilder &kb_b, Location, Value kbIv, ValueRange kbArgs) {
+            Value zero = arith::ConstantOp::create(kb_b, loc, kb_b.getZeroAttr(accType));
+            SmallVector<Value> inits(mr * lanes, zero);
+            Value perBlock = idx(kb_b, block / g);
+            Value kgLb = arith::MulIOp::create(kb_b, loc, kbIv, perBlock);
+            Value kgUb = arith::AddIOp::create(kb_b, loc, kgLb, perBlock);
+            auto kLoop = scf::ForOp::create(
+                kb_b, loc, kgLb, kgUb, one, inits,
+                [&](OpBuilder &kk, Location, Value kg, ValueRange accs) {
+                  SmallVector<Value> w;
+                  for (int64_t j = 0; j < lanes; ++j) {
+                    Value col = arith::AddIOp::create(kk, loc, n0, idx(kk, j * kLanes));
+                    Value off = arith::MulIOp::create(kk, loc, col, idx(kk, g));
+                    w.push_back(vector::TransferReadOp::create(kk, loc, wideType, wt,
+                                                               ValueRange{kg, off}, padElt,
+                                                               ArrayRef<bool>{true}));
+                  }
+                  SmallVector<Value> next;
+                  Value kOff = arith::MulIOp::create(kk, loc, kg, idx(kk, g));
+                  for (int64_t r = 0; r < mr; ++r) {
+                    Value m = arith::AddIOp::create(kk, loc, m0, idx(kk, r));
+                    Value group = vector::TransferReadOp::create(
+                        kk, loc, VectorType::get({g}, elt), ea, ValueRange{m, kOff}, padElt,
+                        ArrayRef<bool>{true});
+                    Value word = vector::BitCastOp::create(kk, loc, VectorType::get({1}, i32),
+                                                           group);
+                    Value scalar = vector::ExtractOp::create(kk, loc, word, ArrayRef<int64_t>{0});
+                    Value splat = vector::BroadcastOp::create(
+                        kk, loc, VectorType::get({kLanes}, i32), scalar);
+                    Value a = vector::BitCastOp::create(kk, loc, wideType, splat);
+                    Value aWide; // int8: the sign-extended bytes, once per row
+                    if (p.kind == DotKind::Int8)
+                      aWide = arith::ExtSIOp::create(
+                          kk, loc, VectorType::get({kLanes * g}, i32), a);
+                    for (int64_t j = 0; j < lanes; ++j) {
+                      Value acc = accs[r * lanes + j];
+                      if (p.kind == DotKind::Int8)
+                        next.push_back(u8s8Dot(kk, loc, acc, w[j], aWide));
+                      else
+                        next.push_back(x86vector::DotBF16Op::create(kk, loc, acc, w[j], a));
+                    }
+                  }
+                  scf::YieldOp::create(kk, loc, next);
+                });
+            // Epilogue of the block: C += float(sum) * (sa * sw).
+            Value c = kbArgs[0];
+            for (int64_t r = 0; r < mr; ++r) {
+              Value m = arith::AddIOp::create(kb_b, loc, m0, idx(kb_b, r));
+              Value s = tensor::ExtractOp::create(kb_b, loc, sa, ValueRange{m, kbIv});
+              Value sv = vector::BroadcastOp::create(kb_b, loc, f32x16, s);
+              Value corr;
+              if (rowSums) {
+                Value rs = tensor::ExtractOp::create(kb_b, loc, rowSums, ValueRange{m, kbIv});
+                corr = vector::BroadcastOp::create(kb_b, loc, accType, rs);
+              }
+              for (int64_t j = 0; j < lanes; ++j) {
+                Value col = arith::AddIOp::create(kb_b, loc, n0, idx(kb_b, j * kLanes));
+                Value sum = kLoop.getResult(r * lanes + j);
+                if (rowSums) {
+                  sum = arith::SubIOp::create(kb_b, loc, sum, corr);
+                  sum = arith::SIToFPOp::create(kb_b, loc, f32x16, sum);
+                }
+                Value swv = vector::TransferReadOp::create(kb_b, loc, f32x16, swt,
+                                                           ValueRange{kbIv, col}, padF,
+                                                           ArrayRef<bool>{true});
+                Value scale = arith::MulFOp::create(kb_b, loc, sv, swv);
+                Value old = vector::TransferReadOp::create(kb_b, loc, f32x16, c,
+                                                           ValueRange{m, col}, padF,
+                                                           ArrayRef<bool>{true});
+                Value upd = vector::FMAOp::create(kb_b, loc, sum, scale, old);
+                c = vector::TransferWriteOp::create(kb_b, loc, upd, c, ValueRange{m, col},
+                                                    ArrayRef<bool>{true})
+                        .getResult();
+              }
+            }
+            scf::YieldOp::create(kb_b, loc, c);
+          });
+      return kbLoop.getResult(0);
+    };
+    (void)padI;
+
+    // A column tile: all rows, nc columns.
+    auto buildTile = [&](OpBuilder &bb, Value wt, Value swt, Value cc) -> Value {
+      auto nLoop = scf::ForOp::create(
+          bb, loc, idx(bb, 0), idx(bb, nc), idx(bb, nr), ValueRange{cc},
+          [&](OpBuilder &nb, Location, Value n0, ValueRange nArgs) {
+            Value c = nArgs[0];
+            int64_t mainRows = rows / kRows * kRows;
+            if (mainRows > 0) {
+              auto mLoop = scf::ForOp::create(
+                  nb, loc, idx(nb, 0), idx(nb, mainRows), idx(nb, kRows), ValueRange{c},
+                  [&](OpBuilder &mb, Location, Value m0, ValueRange mArgs) {
+                    scf::YieldOp::create(mb, loc,
+                                         buildBlock(mb, kRows, m0, n0, wt, swt, mArgs[0]));
+                  });
+              c = mLoop.getResult(0);
+            }
+            if (mainRows < rows) {
+              auto tail = scf::ForOp::create(
+                  nb, loc, idx(nb, mainRows), idx(nb, rows), idx(nb, 1), ValueRange{c},
+                  [&](OpBuilder &mb, Location, Value m0, ValueRange mArgs) {
+                    scf::YieldOp::create(mb, loc, buildBlock(mb, 1, m0, n0, wt, swt, mArgs[0]));
+                  });
+              c = tail.getResult(0);
+            }
+            scf::YieldOp::create(nb, loc, c);
+          });
+      return nLoop.getResult(0);
+    };
+
+    auto panelType = RankedTensorType::get({k / g, nc * g}, elt);
+    auto panelOf = [&](OpBuilder &bb, OpFoldResult t) -> Value {
+      return tensor::ExtractSliceOp::create(
+          bb, loc, panelType, weights,
+          SmallVector<OpFoldResult>{t, bb.getIndexAttr(0), bb.getIndexAttr(0)},
+          SmallVector<OpFoldResult>{bb.getIndexAttr(1), bb.getIndexAttr(k / g),
+                                    bb.getIndexAttr(nc * g)},
+          SmallVector<OpFoldResult>(3, bb.getIndexAttr(1)));
+    };
+    Value result;
+    if (tiles == 1) {
+      result = buildTile(b, panelOf(b, b.getIndexAttr(0)), sw, c0);
+    } else {
+      auto forall = scf::ForallOp::create(
+          b, loc, SmallVector<OpFoldResult>{b.getIndexAttr(tiles)}, ValueRange{c0}, std::nullopt,
+          [&](OpBuilder &fb, Location, ValueRange args) {
+            Value t = args[0], shared = args[1];
+            Value n0 = arith::MulIOp::create(fb, loc, t, idx(fb, nc));
+            SmallVector<OpFoldResult> off = {fb.getIndexAttr(0), n0};
+            SmallVector<OpFoldResult> ones(2, fb.getIndexAttr(1));
+            Value cc = tensor::ExtractSliceOp::create(
+                fb, loc, shared, off,
+                SmallVector<OpFoldResult>{fb.getIndexAttr(rows), fb.getIndexAttr(nc)}, ones);
+            Value swt = tensor::ExtractSliceOp::create(
+                fb, loc, sw, off,
+                SmallVector<OpFoldResult>{fb.getIndexAttr(kb), fb.getIndexAttr(nc)}, ones);
+            Value tileResult = buildTile(fb, panelOf(fb, t), swt, cc);
+            auto inPar = scf::InParallelOp::create(fb, loc);
+            OpBuilder::InsertionGuard guard(fb);
+            fb.setInsertionPointToStart(inPar.getBody());
+            tensor::ParallelInsertSliceOp::create(
+                fb, loc, tileResult, shared, off,
+                SmallVector<OpFoldResult>{fb.getIndexAttr(rows), fb.getIndexAttr(nc)}, ones);
+          });
+      result = forall.getResult(0);
+    }
+    // Back to the matmul's result shape.
+    auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+    if (resultType.getRank() != 2) {
+      ReassociationIndices lead;
+      for (int64_t i = 0; i + 1 < resultType.getRank(); ++i)
+        lead.push_back(i);
+      result = tensor::ExpandShapeOp::create(
+          b, loc, resultType, result,
+          SmallVector<ReassociationIndices>{lead, {resultType.getRank() - 1}});
+    }
+    op.getResult(0).replaceAllUsesWith(result);
+    Operation *actOp = p.act.op, *wOp = p.weight.op;
+    op.erase();
+    if (actOp->use_empty())
+      actOp->erase();
+    if (wOp->use_empty())
+      wOp->erase();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::qopt::createX86DotKernelsPass(bool vnni, bool bf16) {
+  return std::make_unique<DotKernelsPass>(vnni, bf16);
+}

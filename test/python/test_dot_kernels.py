@@ -1,0 +1,74 @@
+# test/python/test_dot_kernels.py - activation-quantized schemes on the VNNI / BF16 kernels.
+"""Schemes that quantize activations at run time compile (on a CPU with AVX512-VNNI and
+AVX512-BF16) to qopt-x86-dot-kernels' packed dot products: vpdpbusd for integer elements
+(int8, MXINT8, and FP4 E2M1 as twice-integers), vdpbf16ps for BF16-exact ones (FP8).
+Shapes chosen to hit every edge of the kernel: a row tail (M = 7, not a multiple of the
+4-row register block), several K blocks per sum (K = 96: 3 MX blocks, 6 NVFP4 blocks),
+column tiles of 128 / 32 (threads) and one 48-column tile (16-lane blocks). The output
+equals the NumPy emulation of fake_quant_A(x) @ fake_quant_W(W) within 1e-4 relative,
+and the assembly holds the instruction the scheme must use."""
+import pathlib
+
+import numpy as np
+import onnx
+import pytest
+
+from qopt import models, tools
+
+from scheme_emulation import F32, act_fq, weight_fq
+from test_quantize_schemes import emulate
+
+KERNELS = {"w8a8-int8": "vpdpbusd", "w8a8-mxint8": "vpdpbusd", "w4a4-mxfp4": "vpdpbusd",
+           "w4a4-nvfp4": "vpdpbusd", "w8a8-fp8": "vdpbf16ps", "w8a8-mxfp8": "vdpbf16ps",
+           "w4a8-mxfp4-fp8": "vdpbf16ps"}
+
+
+def _host_flags():
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+needs_vnni_bf16 = pytest.mark.skipif(
+    not {"avx512_vnni", "avx512_bf16"} <= _host_flags(),
+    reason="host CPU lacks AVX512-VNNI or AVX512-BF16: the kernels cannot run here")
+
+
+@needs_vnni_bf16
+@pytest.mark.parametrize("hidden", [384, 48])
+@pytest.mark.parametrize("scheme", sorted(KERNELS))
+def test_dot_kernel_matches_emulation(scheme, hidden, tmp_path):
+    model = models.mlp_model(seed=11, m=7, d=96, hidden=hidden)
+    path = tmp_path / "mlp.onnx"
+    onnx.save(model, path)
+    asm = tools.compile_model(path, "-", f"--scheme={scheme}", "--emit=asm")
+    assert asm.returncode == 0, asm.stderr
+    assert KERNELS[scheme] in asm.stdout, f"{scheme}: no {KERNELS[scheme]} in the assembly"
+    lib = tmp_path / "mlp.so"
+    c = tools.compile_model(path, lib, f"--scheme={scheme}")
+    assert c.returncode == 0, c.stderr
+    x = np.random.default_rng(3).standard_normal((7, 96)).astype(F32)
+    np.save(tmp_path / "x.npy", x)
+    r = tools.run(lib, {"x": tmp_path / "x.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy").astype(np.float64)
+    want = emulate(model, x, lambda w: weight_fq(scheme, w), lambda a: act_fq(scheme, a))
+    rel = np.abs(got - want).max() / np.abs(want).max()
+    assert rel <= 1e-4, f"{scheme}: max rel error {rel}"
+
+
+@needs_vnni_bf16
+def test_no_dot_kernels_without_the_extensions(tmp_path):
+    """--mcpu=x86-64-v4 (AVX-512 without VNNI/BF16): the same schemes decode to FP32."""
+    model = models.mlp_model(seed=11, m=4, d=64, hidden=128)
+    onnx.save(model, tmp_path / "m.onnx")
+    for scheme in ("w8a8-int8", "w8a8-fp8"):
+        asm = tools.compile_model(tmp_path / "m.onnx", "-", f"--scheme={scheme}", "--emit=asm",
+                                  "--mcpu=x86-64-v4")
+        assert asm.returncode == 0, asm.stderr
+        assert "vpdpbusd" not in asm.stdout and "vdpbf16ps" not in asm.stdout
+        assert "zmm" in asm.stdout
