@@ -36,3 +36,24 @@
 // RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v3 --scheme=w4a16-nf4 --emit=asm -o - | FileCheck %s --check-prefix=AVX2
 // AVX2-NOT: zmm
 // AVX2: vmulps {{.*}}%ymm
+//
+// Activation-quantized schemes on a CPU with AVX512-VNNI and AVX512-BF16
+// (znver5): integer elements (int8, MXINT8, and E2M1 as half-integers) run
+// on vpdpbusd with zmm registers, by default; FP8 runs on vdpbf16ps with
+// --bf16-dot (off by default), and decodes to FP32 FMAs without it.
+// RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w8a8-int8 --emit=asm -o - | FileCheck %s --check-prefix=VNNI
+// RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w8a8-mxint8 --emit=asm -o - | FileCheck %s --check-prefix=VNNI
+// RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w4a4-mxfp4 --emit=asm -o - | FileCheck %s --check-prefix=VNNI
+// RUN: qopt-compile %t-m1.onnx --mcpu=znver5 --scheme=w4a4-nvfp4 --emit=asm -o - | FileCheck %s --check-prefix=VNNI
+// VNNI: vpbroadcastd
+// VNNI: vpdpbusd %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// VNNI: vcvtdq2ps %zmm
+// VNNI: vfmadd{{[0-9]+}}ps {{.*}}%zmm
+// RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w8a8-fp8 --bf16-dot --emit=asm -o - | FileCheck %s --check-prefix=BF16
+// RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w8a8-mxfp8 --bf16-dot --emit=asm -o - | FileCheck %s --check-prefix=BF16
+// BF16: vcvtneps2bf16
+// BF16: vdpbf16ps %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w8a8-fp8 --emit=asm -o - | FileCheck %s --check-prefix=NOBF16
+// NOBF16-NOT: vdpbf16ps
+// NOBF16: vfmadd231ps
+// NOBF16-NOT: vdpbf16ps

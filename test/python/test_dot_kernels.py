@@ -45,11 +45,12 @@ def test_dot_kernel_matches_emulation(scheme, hidden, tmp_path):
     model = models.mlp_model(seed=11, m=7, d=96, hidden=hidden)
     path = tmp_path / "mlp.onnx"
     onnx.save(model, path)
-    asm = tools.compile_model(path, "-", f"--scheme={scheme}", "--emit=asm")
+    flags = [f"--scheme={scheme}"] + (["--bf16-dot"] if KERNELS[scheme] == "vdpbf16ps" else [])
+    asm = tools.compile_model(path, "-", *flags, "--emit=asm")
     assert asm.returncode == 0, asm.stderr
     assert KERNELS[scheme] in asm.stdout, f"{scheme}: no {KERNELS[scheme]} in the assembly"
     lib = tmp_path / "mlp.so"
-    c = tools.compile_model(path, lib, f"--scheme={scheme}")
+    c = tools.compile_model(path, lib, *flags)
     assert c.returncode == 0, c.stderr
     x = np.random.default_rng(3).standard_normal((7, 96)).astype(F32)
     np.save(tmp_path / "x.npy", x)
@@ -72,3 +73,29 @@ def test_no_dot_kernels_without_the_extensions(tmp_path):
         assert asm.returncode == 0, asm.stderr
         assert "vpdpbusd" not in asm.stdout and "vdpbf16ps" not in asm.stdout
         assert "zmm" in asm.stdout
+
+
+@needs_vnni_bf16
+def test_bf16_dot_is_opt_in(tmp_path):
+    """FP8 schemes keep the FP32 path unless --bf16-dot asks for vdpbf16ps; asking for it on a
+    CPU without AVX512-BF16 is an error naming the flag and the CPU."""
+    model = models.mlp_model(seed=11, m=4, d=64, hidden=128)
+    onnx.save(model, tmp_path / "m.onnx")
+    asm = tools.compile_model(tmp_path / "m.onnx", "-", "--scheme=w8a8-fp8", "--emit=asm")
+    assert asm.returncode == 0, asm.stderr
+    assert "vdpbf16ps" not in asm.stdout
+    bad = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", "--scheme=w8a8-fp8",
+                              "--bf16-dot", "--mcpu=x86-64-v4")
+    assert bad.returncode != 0
+    assert "--bf16-dot" in bad.stderr and "x86-64-v4" in bad.stderr
+    assert not (tmp_path / "m.so").exists()
+
+
+@needs_vnni_bf16
+def test_vnni_dot_can_be_turned_off(tmp_path):
+    model = models.mlp_model(seed=11, m=4, d=64, hidden=128)
+    onnx.save(model, tmp_path / "m.onnx")
+    asm = tools.compile_model(tmp_path / "m.onnx", "-", "--scheme=w8a8-int8", "--emit=asm",
+                              "--vnni-dot=false")
+    assert asm.returncode == 0, asm.stderr
+    assert "vpdpbusd" not in asm.stdout

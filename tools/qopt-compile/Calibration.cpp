@@ -110,8 +110,8 @@ LogicalResult buildProbe(ModuleOp module, llvm::StringRef entry, const std::stri
   mlir::qopt::X86PipelineOptions pipeline;
   pipeline.scheme = scheme;
   pipeline.avx512 = mlir::qopt::targetHasFeature(options.codegen, "avx512f");
-  pipeline.vnni = mlir::qopt::targetHasFeature(options.codegen, "avx512vnni");
-  pipeline.bf16 = mlir::qopt::targetHasFeature(options.codegen, "avx512bf16");
+  pipeline.vnni = options.vnniDot; // the kernels of the library being built
+  pipeline.bf16 = options.bf16Dot;
   for (const std::string &e : options.excludes)
     pipeline.exclude.push_back(e);
   if (withOverrides)

@@ -29,6 +29,7 @@ struct CalibrationOptions {
   bool foldNorms = false;
   double smooth = -1.0;
   mlir::qopt::CodegenOptions codegen;
+  bool vnniDot = false, bf16Dot = false; ///< qopt-x86-dot-kernels, as in the built library
   std::string cc;
 };
 

@@ -105,6 +105,19 @@ static cl::opt<double> smoothAlpha(
              "per-channel scales from the calibration activations move outliers into the "
              "weights; 1/s folds into the producing norm or linear layer when it can"),
     cl::value_desc("ALPHA"), cl::init(-1.0), cl::cat(category));
+static cl::opt<bool> vnniDot(
+    "vnni-dot",
+    cl::desc("Quantized matmuls whose activation and weight elements are integers (int8, "
+             "MXINT8, FP4 E2M1 as half-integers) run on AVX512-VNNI vpdpbusd with block scales "
+             "applied once per block (default on where the target CPU has AVX512-VNNI; "
+             "--vnni-dot=false decodes to FP32 instead)"),
+    cl::init(true), cl::cat(category));
+static cl::opt<bool> bf16Dot(
+    "bf16-dot",
+    cl::desc("Quantized matmuls whose elements are exact in BF16 (FP8/FP6 activations) run on "
+             "AVX512-BF16 vdpbf16ps (off by default: on the measured Zen 5 vdpbf16ps has half "
+             "the FLOP rate of FP32 FMA, see bench/peak.c; needs a target CPU with AVX512-BF16)"),
+    cl::init(false), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
     cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
@@ -319,8 +332,12 @@ int main(int argc, char **argv) {
     mlir::qopt::CodegenOptions target;
     target.cpu = mcpu;
     pipelineOptions.avx512 = mlir::qopt::targetHasFeature(target, "avx512f");
-  pipelineOptions.vnni = mlir::qopt::targetHasFeature(target, "avx512vnni");
-  pipelineOptions.bf16 = mlir::qopt::targetHasFeature(target, "avx512bf16");
+    pipelineOptions.vnni = vnniDot && mlir::qopt::targetHasFeature(target, "avx512vnni");
+    pipelineOptions.bf16 = bf16Dot;
+    if (bf16Dot && !mlir::qopt::targetHasFeature(target, "avx512bf16"))
+      return fail("--bf16-dot: the target CPU ('" +
+                  (mcpu.empty() ? std::string("host") : std::string(mcpu)) +
+                  "') has no AVX512-BF16 (vdpbf16ps)");
   }
   {
     mlir::qopt::RotateSpec spec;
@@ -425,6 +442,8 @@ int main(int argc, char **argv) {
     calib.smooth = pipelineOptions.smooth;
     calib.codegen.cpu = mcpu;
     calib.codegen.optLevel = optLevel;
+    calib.vnniDot = pipelineOptions.vnni;
+    calib.bf16Dot = pipelineOptions.bf16;
     calib.cc = cc.empty() ? (getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22") : std::string(cc);
     std::string err;
     if (failed(::qopt::compile::runCalibration(*pristine, importOptions.entryName, calib, err)))
