@@ -2,7 +2,8 @@
 # bench/run.py - qopt's benchmark suite (not part of the test pass).
 """Measures, in one run on this machine:
   * the roofline baselines: a STREAM-style read bandwidth (NumPy sum over a buffer far
-    larger than L3) and single-thread FP32 matmul throughput of NumPy (BLAS);
+    larger than L3), single-thread FP32 matmul throughput of NumPy (BLAS), and the compute
+    peaks of FP32 FMA, BF16 vdpbf16ps and VNNI vpdpbusd loops (bench/peak.c, per thread count);
   * kernels: one linear layer y = x W (K x N) per weight format, at M = 1, 4, 16 (decode)
     and M = 128 (prefill), compiled by qopt, against ONNX Runtime (CPU EP, same thread
     count) on the same shapes with MatMul FP32, MatMulNBits 4-bit (block 32, made by ORT's
@@ -13,7 +14,7 @@ For each row: median latency, GFLOP/s, effective weight GB/s (weight bytes / tim
 fraction of the measured read bandwidth, and the ratio vs ONNX Runtime FP32 on the same
 shape. Prints a table and writes bench/results.json.
 
-  python bench/run.py [--k 1024 --n 1024] [--threads 1,2] [--quick]
+  python bench/run.py [--k 1024 --n 1024] [--threads 1,2] [--ms 1,4,16,128,512] [--quick]
 Weights of one K x N layer may sit in cache (the JSON notes the weight size vs L3): use
 --k 4096 --n 4096 --layers 8 to stream >= 512 MB of distinct FP32 weights."""
 import argparse
@@ -38,7 +39,13 @@ sys.path.insert(0, str(REPO / "python"))
 from qopt import models, tools  # noqa: E402
 
 SCHEMES = ["none", "w8a16-int8", "w4a16-int4-g32", "w4a16-mxfp4", "w4a16-nvfp4", "w4a16-nf4",
-           "w8a16-fp8", "w8a8-int8", "w4a4-mxfp4"]
+           "w8a16-fp8", "w8a8-int8", "w8a8-mxint8", "w4a4-mxfp4", "w4a4-nvfp4", "w8a8-fp8",
+           "w8a8-fp8+bf16"]
+# Extra qopt-compile flags of a scheme label ("+bf16": the opt-in vdpbf16ps kernels).
+FLAGS = {"w8a8-fp8+bf16": ["--bf16-dot"]}
+# The compute unit each qopt scheme's prefill kernel runs on (its roofline).
+UNIT = {"w8a8-int8": "vnni", "w8a8-mxint8": "vnni", "w4a4-mxfp4": "vnni", "w4a4-nvfp4": "vnni",
+        "w8a8-fp8+bf16": "bf16"}
 
 
 def median_ms(fn, repeat):
@@ -60,6 +67,20 @@ def read_bandwidth_gbs(threads=1):
     with ThreadPoolExecutor(threads) as pool:
         ms = median_ms(lambda: list(pool.map(np.sum, parts)), 5)
     return buf.nbytes / (ms * 1e-3) / 1e9
+
+
+def compute_peaks(threads):
+    """bench/peak.c (16 independent zmm accumulators per thread): FP32 FMA, BF16 vdpbf16ps and
+    VNNI vpdpbusd rates in G(FL)OP/s on `threads` OpenMP threads; {} if it cannot be built."""
+    exe = pathlib.Path(tempfile.gettempdir()) / "qopt-bench-peak"
+    c = subprocess.run(["clang-22", "-O2", "-march=native", "-fopenmp", str(REPO / "bench" / "peak.c"),
+                        "-o", str(exe)], capture_output=True, text=True)
+    if c.returncode:
+        print(f"(compute peaks unavailable: {c.stderr.strip()[:200]})")
+        return {}
+    out = subprocess.run([str(exe), str(threads)], capture_output=True, text=True, check=True)
+    fma, bf16, vnni = map(float, out.stdout.split())
+    return {"fma": fma, "bf16": bf16, "vnni": vnni}
 
 
 def numpy_fp32_gflops():
@@ -91,7 +112,7 @@ def linear_model(m, k, n, layers, seed=0):
 
 def qopt_compile(path, scheme, tmp):
     lib = tmp / f"{path.stem}-{scheme}.so"
-    c = tools.compile_model(path, lib, f"--scheme={scheme}")
+    c = tools.compile_model(path, lib, f"--scheme={scheme.split('+')[0]}", *FLAGS.get(scheme, []))
     if c.returncode:
         raise RuntimeError(c.stderr)
     return lib
@@ -150,6 +171,8 @@ def main():
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="M = 1 and 16 only, fewer schemes")
+    ap.add_argument("--ms", default="1,4,16,128", help="comma-separated M (rows) of the kernels")
+    ap.add_argument("--schemes", default=",".join(SCHEMES), help="comma-separated qopt schemes")
     ap.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     args = ap.parse_args()
     thread_counts = [int(t) for t in str(args.threads).split(",")]
@@ -160,16 +183,24 @@ def main():
     print("read bandwidth (NumPy sums of 512 MB): " +
           ", ".join(f"{bws[t]:.1f} GB/s with {t} thread(s)" for t in thread_counts) +
           f"; NumPy FP32 matmul 512^3: {peak:.1f} GFLOP/s")
-    results = {"read_bandwidth_gbs": bws, "numpy_fp32_gflops": peak, "threads": thread_counts,
+    peaks = {t: compute_peaks(t) for t in thread_counts}
+    for t in thread_counts:
+        if peaks[t]:
+            print(f"compute peak (bench/peak.c, {t} thread(s)): FP32 FMA {peaks[t]['fma']:.0f} "
+                  f"GFLOP/s, BF16 vdpbf16ps {peaks[t]['bf16']:.0f} GFLOP/s, "
+                  f"VNNI vpdpbusd {peaks[t]['vnni']:.0f} GOP/s")
+    results = {"read_bandwidth_gbs": bws, "numpy_fp32_gflops": peak, "compute_peaks": peaks,
+               "threads": thread_counts,
                "k": args.k, "n": args.n, "layers": args.layers, "kernels": [], "models": []}
-    ms_list = [1, 16] if args.quick else [1, 4, 16, 128]
-    schemes = ["none", "w8a16-int8", "w4a16-mxfp4"] if args.quick else SCHEMES
+    ms_list = [1, 16] if args.quick else [int(m) for m in args.ms.split(",")]
+    schemes = ["none", "w8a16-int8", "w4a16-mxfp4"] if args.quick else args.schemes.split(",")
     hdr = (f"{'shape':22s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'GFLOP/s':>8s} {'weight GB/s':>11s} "
-           f"{'% of bw':>8s} {'vs ORT fp32':>11s} {'vs qopt fp32':>12s}")
+           f"{'% of bw':>8s} {'% of peak':>14s} {'vs ORT fp32':>11s} {'vs qopt fp32':>12s}")
     print(hdr)
     bits = {"none": 32, "w8a16-int8": 8, "w4a16-int4-g32": 5, "w4a16-mxfp4": 4.25,
             "w4a16-nvfp4": 4.5, "w8a16-fp8": 8, "w8a8-int8": 8, "w4a4-mxfp4": 4.25,
-            "w4a16-nf4": 4.5}
+            "w4a16-nf4": 4.5, "w8a8-mxint8": 8.25, "w4a4-nvfp4": 4.5, "w8a8-fp8": 8,
+            "w8a8-fp8+bf16": 8}
     ort_bytes = {"ORT fp32": 4.0, "ORT MatMulNBits-4 g32": (4 + 32 / 32) / 8,
                  "ORT MatMulNBits-4 g128": (4 + 32 / 128) / 8, "ORT int8 dynamic": 1.0}
     for m in ms_list:
@@ -186,7 +217,7 @@ def main():
             for label, p in ort_models.items():
                 sess = ort_session(p, threads)
                 rows.append((label, median_ms(lambda: sess.run(None, {"x": x}), args.repeat),
-                             ort_bytes[label]))
+                             ort_bytes[label], "vnni" if "int8" in label else "fma"))
                 del sess  # its spinning pool threads would compete with qopt's runs
                 gc.collect()
             ort_ms = rows[0][1]
@@ -194,19 +225,24 @@ def main():
             for s in schemes:
                 ms = qopt_run_ms(libs[s], tmp / "x.npy", tmp, args.repeat, threads)
                 qopt_fp32_ms = ms if s == "none" else qopt_fp32_ms
-                rows.append((f"qopt {s}", ms, bits[s] / 8))
-            for label, ms, bytes_per_w in rows:
+                rows.append((f"qopt {s}", ms, bits[s] / 8, UNIT.get(s, "fma")))
+            for label, ms, bytes_per_w, unit in rows:
                 wbytes = args.k * args.n * args.layers * bytes_per_w
                 gbs = wbytes / (ms * 1e-3) / 1e9
                 shape = f"M={m} {args.k}x{args.n}x{args.layers}"
                 vs_q = qopt_fp32_ms / ms if qopt_fp32_ms else float("nan")
                 bw = bws[threads]
+                gflops = flops / (ms * 1e-3) / 1e9
+                unit_peak = peaks[threads].get(unit, float("nan"))
                 print(f"{shape:22s} {threads:3d} {label:26s} {ms:9.3f} "
-                      f"{flops / (ms * 1e-3) / 1e9:8.2f} {gbs:11.2f} {100 * gbs / bw:7.1f}% "
+                      f"{gflops:8.2f} {gbs:11.2f} {100 * gbs / bw:7.1f}% "
+                      f"{100 * gflops / unit_peak:6.1f}% {unit:>5s} "
                       f"{ort_ms / ms:10.2f}x {vs_q:11.2f}x")
                 results["kernels"].append({"m": m, "threads": threads, "engine": label, "ms": ms,
                                            "gflops": flops / (ms * 1e-3) / 1e9,
                                            "weight_gbs": gbs, "fraction_of_bw": gbs / bw,
+                                           "compute_unit": unit,
+                                           "fraction_of_peak": gflops / unit_peak,
                                            "vs_ort_fp32": ort_ms / ms,
                                            "vs_qopt_fp32": vs_q})
     # Whole model: the bundled transformer block.
