@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Pipeline/Pipelines.h"
 #include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
+#include "KernelLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -46,6 +47,7 @@
 
 using namespace mlir;
 using namespace mlir::qopt;
+using namespace mlir::qopt::x86;
 
 namespace {
 
@@ -348,18 +350,6 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     return generic.getResult(0);
   }
 
-  /// Collapses a tensor of rank r >= 2 to [prod(dims 0..r-2), dim r-1].
-  static Value collapseRows(OpBuilder &b, Location loc, Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    if (t.getRank() == 2)
-      return v;
-    ReassociationIndices rows;
-    for (int64_t i = 0; i + 1 < t.getRank(); ++i)
-      rows.push_back(i);
-    return tensor::CollapseShapeOp::create(
-        b, loc, v, SmallVector<ReassociationIndices>{rows, {t.getRank() - 1}});
-  }
-
   void rewrite(Plan &p) {
     linalg::GenericOp op = p.matmul;
     OpBuilder b(op);
@@ -367,15 +357,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     MLIRContext *ctx = b.getContext();
     const int64_t g = p.kind == DotKind::Int8 ? 4 : 2;
     const int64_t k = p.k, n = p.n, rows = p.rows, block = p.block, kb = k / block;
-    // Column tiles for threads (as qopt-fuse: a power of two up to
-    // parallel-n dividing N, at least 32), else one tile.
-    int64_t nc = n;
-    for (int64_t t = parallelN; t >= 32; t /= 2)
-      if (n % t == 0 && t < n) {
-        nc = t;
-        break;
-      }
-    const int64_t tiles = n / nc;
+    const int64_t nc = columnTile(n, parallelN);
     const int64_t nr = nc % 64 == 0 ? 64 : nc % 32 == 0 ? 32 : 16;
     const int64_t lanes = nr / kLanes;
 
@@ -416,9 +398,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                     .getResult(0);
     }
 
-    auto idx = [&](OpBuilder &bb, int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(bb, loc, v);
-    };
+    auto idx = [&](OpBuilder &bb, int64_t v) { return indexConst(bb, loc, v); };
     Type elt = p.kind == DotKind::Int8 ? Type(b.getI8Type()) : Type(b.getBF16Type());
     auto wideType = VectorType::get({kLanes * g}, elt);
     auto accType = VectorType::get({kLanes}, p.kind == DotKind::Int8 ? Type(i32) : Type(f32));
@@ -428,7 +408,6 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                        : arith::ConstantOp::create(b, loc, b.getFloatAttr(b.getBF16Type(), 0.0))
                              .getResult();
     Value padF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    Value padI = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
 
     // One register block: `mr` rows from m0, nr columns from n0 of the tile
     // (wt: [K/g, nc*g], swt: [KB, nc], cc: [rows, nc]).
@@ -516,83 +495,24 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
           });
       return kbLoop.getResult(0);
     };
-    (void)padI;
 
-    // A column tile: all rows, nc columns.
-    auto buildTile = [&](OpBuilder &bb, Value wt, Value swt, Value cc) -> Value {
-      auto nLoop = scf::ForOp::create(
-          bb, loc, idx(bb, 0), idx(bb, nc), idx(bb, nr), ValueRange{cc},
-          [&](OpBuilder &nb, Location, Value n0, ValueRange nArgs) {
-            Value c = nArgs[0];
-            int64_t mainRows = rows / kRows * kRows;
-            if (mainRows > 0) {
-              auto mLoop = scf::ForOp::create(
-                  nb, loc, idx(nb, 0), idx(nb, mainRows), idx(nb, kRows), ValueRange{c},
-                  [&](OpBuilder &mb, Location, Value m0, ValueRange mArgs) {
-                    scf::YieldOp::create(mb, loc,
-                                         buildBlock(mb, kRows, m0, n0, wt, swt, mArgs[0]));
-                  });
-              c = mLoop.getResult(0);
-            }
-            if (mainRows < rows) {
-              auto tail = scf::ForOp::create(
-                  nb, loc, idx(nb, mainRows), idx(nb, rows), idx(nb, 1), ValueRange{c},
-                  [&](OpBuilder &mb, Location, Value m0, ValueRange mArgs) {
-                    scf::YieldOp::create(mb, loc, buildBlock(mb, 1, m0, n0, wt, swt, mArgs[0]));
-                  });
-              c = tail.getResult(0);
-            }
-            scf::YieldOp::create(nb, loc, c);
-          });
-      return nLoop.getResult(0);
-    };
-
-    auto panelType = RankedTensorType::get({k / g, nc * g}, elt);
-    auto panelOf = [&](OpBuilder &bb, OpFoldResult t) -> Value {
-      return tensor::ExtractSliceOp::create(
-          bb, loc, panelType, weights,
-          SmallVector<OpFoldResult>{t, bb.getIndexAttr(0), bb.getIndexAttr(0)},
-          SmallVector<OpFoldResult>{bb.getIndexAttr(1), bb.getIndexAttr(k / g),
-                                    bb.getIndexAttr(nc * g)},
-          SmallVector<OpFoldResult>(3, bb.getIndexAttr(1)));
-    };
-    Value result;
-    if (tiles == 1) {
-      result = buildTile(b, panelOf(b, b.getIndexAttr(0)), sw, c0);
-    } else {
-      auto forall = scf::ForallOp::create(
-          b, loc, SmallVector<OpFoldResult>{b.getIndexAttr(tiles)}, ValueRange{c0}, std::nullopt,
-          [&](OpBuilder &fb, Location, ValueRange args) {
-            Value t = args[0], shared = args[1];
-            Value n0 = arith::MulIOp::create(fb, loc, t, idx(fb, nc));
-            SmallVector<OpFoldResult> off = {fb.getIndexAttr(0), n0};
-            SmallVector<OpFoldResult> ones(2, fb.getIndexAttr(1));
-            Value cc = tensor::ExtractSliceOp::create(
-                fb, loc, shared, off,
-                SmallVector<OpFoldResult>{fb.getIndexAttr(rows), fb.getIndexAttr(nc)}, ones);
-            Value swt = tensor::ExtractSliceOp::create(
-                fb, loc, sw, off,
-                SmallVector<OpFoldResult>{fb.getIndexAttr(kb), fb.getIndexAttr(nc)}, ones);
-            Value tileResult = buildTile(fb, panelOf(fb, t), swt, cc);
-            auto inPar = scf::InParallelOp::create(fb, loc);
-            OpBuilder::InsertionGuard guard(fb);
-            fb.setInsertionPointToStart(inPar.getBody());
-            tensor::ParallelInsertSliceOp::create(
-                fb, loc, tileResult, shared, off,
-                SmallVector<OpFoldResult>{fb.getIndexAttr(rows), fb.getIndexAttr(nc)}, ones);
-          });
-      result = forall.getResult(0);
-    }
+    Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {
+      Value wt = panelSlice(tb, loc, weights, t);
+      Value swt = sw;
+      if (nc != n) {
+        Value off = arith::MulIOp::create(tb, loc, t, idx(tb, nc));
+        swt = tensor::ExtractSliceOp::create(
+            tb, loc, sw, SmallVector<OpFoldResult>{tb.getIndexAttr(0), off},
+            SmallVector<OpFoldResult>{tb.getIndexAttr(kb), tb.getIndexAttr(nc)},
+            SmallVector<OpFoldResult>(2, tb.getIndexAttr(1)));
+      }
+      return buildTileLoops(tb, loc, cc, rows, nc, nr, kRows,
+                            [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value c) {
+                              return buildBlock(bb, mr, m0, n0, wt, swt, c);
+                            });
+    });
     // Back to the matmul's result shape.
-    auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-    if (resultType.getRank() != 2) {
-      ReassociationIndices lead;
-      for (int64_t i = 0; i + 1 < resultType.getRank(); ++i)
-        lead.push_back(i);
-      result = tensor::ExpandShapeOp::create(
-          b, loc, resultType, result,
-          SmallVector<ReassociationIndices>{lead, {resultType.getRank() - 1}});
-    }
+    result = expandRows(b, loc, result, cast<RankedTensorType>(op.getResult(0).getType()));
     op.getResult(0).replaceAllUsesWith(result);
     Operation *actOp = p.act.op, *wOp = p.weight.op;
     op.erase();

@@ -1,0 +1,54 @@
+//===- KernelLoops.h - loop skeleton of qopt's generated x86 kernels ------===//
+//
+// Part of qopt. The generated matmul kernels (qopt-x86-dot-kernels,
+// qopt-x86-table-gemv) share one loop structure over an output C [rows, N]:
+//   scf.forall over column tiles of nc (threads; one weight panel each)
+//     scf.for n0 over the tile by nr columns
+//       scf.for m0 over the rows by mr (register blocks), then a 1-row tail
+//         <block body: the kernel>
+// on tensors, before bufferization. The reduction is never split across
+// these loops, so results do not depend on the thread count.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_PIPELINE_KERNELLOOPS_H
+#define QOPT_LIB_PIPELINE_KERNELLOOPS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace mlir::qopt::x86 {
+
+/// The column tile run by one thread: the largest power of two from
+/// `preferred` down to 32 that divides n and is smaller than n; else n.
+int64_t columnTile(int64_t n, int64_t preferred);
+
+/// [d0, ..., dr-2, dr-1] -> [d0 * ... * dr-2, dr-1] (rank >= 2).
+Value collapseRows(OpBuilder &b, Location loc, Value v);
+/// The inverse of collapseRows to `type`.
+Value expandRows(OpBuilder &b, Location loc, Value v, RankedTensorType type);
+
+/// One register block: rows [m0, m0 + mr) x columns [n0, n0 + nr) of the
+/// column tile `c` (a tensor); returns the updated tile.
+using BlockBuilder =
+    function_ref<Value(OpBuilder &b, int64_t mr, Value m0, Value n0, Value c)>;
+/// One column tile: tile index t, C's slice `c` [rows, nc]; returns it updated.
+using TileBuilder = function_ref<Value(OpBuilder &b, Value t, Value c)>;
+
+/// The loops over one column tile `c` [rows, nc]: n0 by nr, rows by mr with a
+/// 1-row tail.
+Value buildTileLoops(OpBuilder &b, Location loc, Value c, int64_t rows, int64_t nc, int64_t nr,
+                     int64_t mr, BlockBuilder block);
+
+/// All column tiles of c0 [rows, n], on threads (scf.forall) when there is
+/// more than one.
+Value buildColumnTiles(OpBuilder &b, Location loc, Value c0, int64_t nc, TileBuilder tile);
+
+/// panels[t] of a constant [T, a, b] (rank-reduced to [a, b]).
+Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t);
+
+/// `c` as an index constant.
+Value indexConst(OpBuilder &b, Location loc, int64_t c);
+
+} // namespace mlir::qopt::x86
+
+#endif // QOPT_LIB_PIPELINE_KERNELLOOPS_H
