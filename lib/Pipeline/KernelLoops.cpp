@@ -6,12 +6,77 @@
 #include "KernelLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
 namespace mlir::qopt::x86 {
+
+std::optional<MatmulForm> matchMatmulForm(linalg::GenericOp op) {
+  if (!op->hasAttr("qopt.matmul") || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op) ||
+      op.getNumReductionLoops() != 1)
+    return std::nullopt;
+  for (Value v : op->getOperands()) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || !t.hasStaticShape() || !t.getElementType().isF32())
+      return std::nullopt;
+  }
+  // A: (rows..., k), W: (k, n), C: (rows..., n), distinct loop dims.
+  AffineMap am = op.getIndexingMapsArray()[0], wm = op.getIndexingMapsArray()[1],
+            cm = op.getIndexingMapsArray()[2];
+  if (!am.isProjectedPermutation() || !wm.isProjectedPermutation() ||
+      !cm.isProjectedPermutation() || wm.getNumResults() != 2 ||
+      am.getNumResults() != cm.getNumResults() || am.getNumResults() < 2)
+    return std::nullopt;
+  unsigned kd = cast<AffineDimExpr>(wm.getResult(0)).getPosition();
+  unsigned nd = cast<AffineDimExpr>(wm.getResult(1)).getPosition();
+  unsigned r = am.getNumResults();
+  if (am.getDimPosition(r - 1) != kd || cm.getDimPosition(r - 1) != nd ||
+      op.getIteratorTypesArray()[kd] != utils::IteratorType::reduction)
+    return std::nullopt;
+  for (unsigned i = 0; i + 1 < r; ++i)
+    if (am.getDimPosition(i) != cm.getDimPosition(i))
+      return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  MatmulForm f{1, ranges[kd], ranges[nd], r};
+  for (unsigned i = 0; i + 1 < r; ++i)
+    f.rows *= ranges[am.getDimPosition(i)];
+  return f;
+}
+
+/// The integer codes of a constant (dense, or an 8-bit dense resource).
+std::optional<SmallVector<uint32_t>> constantCodes(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(cast<TypedAttr>(attr).getType());
+  auto it = type ? dyn_cast<IntegerType>(type.getElementType()) : nullptr;
+  if (!it || it.getWidth() > 8)
+    return std::nullopt;
+  SmallVector<uint32_t> codes;
+  uint32_t mask = (1u << it.getWidth()) - 1;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    for (const APInt &x : dense.getValues<APInt>())
+      codes.push_back(uint32_t(x.getZExtValue()) & mask);
+    return codes;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    if (it.getWidth() != 8 || !res.getRawHandle().getBlob())
+      return std::nullopt;
+    ArrayRef<char> data = res.getRawHandle().getBlob()->getData();
+    if (int64_t(data.size()) != type.getNumElements())
+      return std::nullopt;
+    for (char c : data)
+      codes.push_back(uint32_t(uint8_t(c)));
+    return codes;
+  }
+  return std::nullopt;
+}
 
 int64_t columnTile(int64_t n, int64_t preferred) {
   for (int64_t t = preferred; t >= 32; t /= 2)
@@ -91,6 +156,17 @@ Value buildColumnTiles(OpBuilder &b, Location loc, Value c0, int64_t nc, TileBui
         tensor::ParallelInsertSliceOp::create(fb, loc, result, shared, off, sizes, ones);
       });
   return forall.getResult(0);
+}
+
+Value columnSlice(OpBuilder &b, Location loc, Value v, Value t, int64_t nc) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getDimSize(1) == nc)
+    return v;
+  Value off = arith::MulIOp::create(b, loc, t, indexConst(b, loc, nc));
+  return tensor::ExtractSliceOp::create(
+      b, loc, v, SmallVector<OpFoldResult>{b.getIndexAttr(0), off},
+      SmallVector<OpFoldResult>{b.getIndexAttr(type.getDimSize(0)), b.getIndexAttr(nc)},
+      SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
 }
 
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t) {

@@ -16,7 +16,25 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <optional>
+
+namespace mlir::linalg {
+class GenericOp;
+}
+
 namespace mlir::qopt::x86 {
+
+/// A lowered matmul (tagged qopt.matmul, static f32 tensors) of the form
+/// C[rows..., n] += A[rows..., k] * W[k, n].
+struct MatmulForm {
+  int64_t rows, k, n; ///< rows: the product of A's leading dims
+  unsigned actRank;
+};
+std::optional<MatmulForm> matchMatmulForm(linalg::GenericOp op);
+
+/// The codes of a constant integer tensor of at most 8 bits (dense, or an
+/// 8-bit dense resource), zero-extended, row-major.
+std::optional<SmallVector<uint32_t>> constantCodes(Value v);
 
 /// The column tile run by one thread: the largest power of two from
 /// `preferred` down to 32 that divides n and is smaller than n; else n.
@@ -42,6 +60,9 @@ Value buildTileLoops(OpBuilder &b, Location loc, Value c, int64_t rows, int64_t 
 /// All column tiles of c0 [rows, n], on threads (scf.forall) when there is
 /// more than one.
 Value buildColumnTiles(OpBuilder &b, Location loc, Value c0, int64_t nc, TileBuilder tile);
+
+/// Columns [t * nc, (t + 1) * nc) of v [rows, N] (v itself when nc == N).
+Value columnSlice(OpBuilder &b, Location loc, Value v, Value t, int64_t nc);
 
 /// panels[t] of a constant [T, a, b] (rank-reduced to [a, b]).
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t);

@@ -102,35 +102,6 @@ bool bf16Exact(ArrayRef<float> table) {
   return true;
 }
 
-/// The integer codes of a constant (dense, or an 8-bit dense resource).
-std::optional<SmallVector<uint32_t>> constantCodes(Value v) {
-  Attribute attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  auto type = dyn_cast<RankedTensorType>(cast<TypedAttr>(attr).getType());
-  auto it = type ? dyn_cast<IntegerType>(type.getElementType()) : nullptr;
-  if (!it || it.getWidth() > 8)
-    return std::nullopt;
-  SmallVector<uint32_t> codes;
-  uint32_t mask = (1u << it.getWidth()) - 1;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    for (const APInt &x : dense.getValues<APInt>())
-      codes.push_back(uint32_t(x.getZExtValue()) & mask);
-    return codes;
-  }
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    if (it.getWidth() != 8 || !res.getRawHandle().getBlob())
-      return std::nullopt;
-    ArrayRef<char> data = res.getRawHandle().getBlob()->getData();
-    if (int64_t(data.size()) != type.getNumElements())
-      return std::nullopt;
-    for (char c : data)
-      codes.push_back(uint32_t(uint8_t(c)));
-    return codes;
-  }
-  return std::nullopt;
-}
-
 /// acc + the sums of 4 products u8(w) x s8(a) per i32 lane, as pure vector
 /// ops (qopt-x86-intrinsics makes it one vpdpbusd after bufferization).
 /// `aWide` is the activation bytes sign-extended to i32.
@@ -181,31 +152,9 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
   }
 
   std::optional<Plan> match(linalg::GenericOp op) {
-    if (!op->hasAttr("qopt.matmul") || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-        !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op) ||
-        op.getNumReductionLoops() != 1)
+    std::optional<MatmulForm> form = matchMatmulForm(op);
+    if (!form)
       return std::nullopt;
-    for (Value v : op->getOperands()) {
-      auto t = dyn_cast<RankedTensorType>(v.getType());
-      if (!t || !t.hasStaticShape() || !t.getElementType().isF32())
-        return std::nullopt;
-    }
-    // A: (rows..., k), W: (k, n), C: (rows..., n), distinct loop dims.
-    AffineMap am = op.getIndexingMapsArray()[0], wm = op.getIndexingMapsArray()[1],
-              cm = op.getIndexingMapsArray()[2];
-    if (!am.isProjectedPermutation() || !wm.isProjectedPermutation() ||
-        !cm.isProjectedPermutation() || wm.getNumResults() != 2 ||
-        am.getNumResults() != cm.getNumResults() || am.getNumResults() < 2)
-      return std::nullopt;
-    unsigned kd = cast<AffineDimExpr>(wm.getResult(0)).getPosition();
-    unsigned nd = cast<AffineDimExpr>(wm.getResult(1)).getPosition();
-    unsigned r = am.getNumResults();
-    if (am.getDimPosition(r - 1) != kd || cm.getDimPosition(r - 1) != nd ||
-        op.getIteratorTypesArray()[kd] != utils::IteratorType::reduction)
-      return std::nullopt;
-    for (unsigned i = 0; i + 1 < r; ++i)
-      if (am.getDimPosition(i) != cm.getDimPosition(i))
-        return std::nullopt;
     auto actDecode = op.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
     auto wDecode = op.getDpsInputs()[1].getDefiningOp<linalg::GenericOp>();
     if (!actDecode || !wDecode)
@@ -217,13 +166,10 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     std::optional<SmallVector<float>> ta = act->element.table(), tw = weight->element.table();
     if (!ta || !tw)
       return std::nullopt;
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     Plan p{op, *act, *weight, DotKind::Int8, 1, 1, {}, {}, 0, 0, 0, 0};
-    p.k = ranges[kd];
-    p.n = ranges[nd];
-    p.rows = 1;
-    for (unsigned i = 0; i + 1 < r; ++i)
-      p.rows *= ranges[am.getDimPosition(i)];
+    p.k = form->k;
+    p.n = form->n;
+    p.rows = form->rows;
     p.tableA = *ta;
     p.tableW = *tw;
     std::optional<float> ua = integerUnit(*ta), uw = integerUnit(*tw);
@@ -236,7 +182,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     } else {
       return std::nullopt;
     }
-    int64_t ba = act->scaleBlock(r - 1, p.k), bw = weight->scaleBlock(0, p.k);
+    int64_t ba = act->scaleBlock(form->actRank - 1, p.k), bw = weight->scaleBlock(0, p.k);
     if (!ba || !bw)
       return std::nullopt;
     p.block = std::gcd(ba, bw);
@@ -498,14 +444,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
 
     Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {
       Value wt = panelSlice(tb, loc, weights, t);
-      Value swt = sw;
-      if (nc != n) {
-        Value off = arith::MulIOp::create(tb, loc, t, idx(tb, nc));
-        swt = tensor::ExtractSliceOp::create(
-            tb, loc, sw, SmallVector<OpFoldResult>{tb.getIndexAttr(0), off},
-            SmallVector<OpFoldResult>{tb.getIndexAttr(kb), tb.getIndexAttr(nc)},
-            SmallVector<OpFoldResult>(2, tb.getIndexAttr(1)));
-      }
+      Value swt = columnSlice(tb, loc, sw, t, nc);
       return buildTileLoops(tb, loc, cc, rows, nc, nr, kRows,
                             [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value c) {
                               return buildBlock(bb, mr, m0, n0, wt, swt, c);

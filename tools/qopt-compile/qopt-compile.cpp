@@ -118,6 +118,12 @@ static cl::opt<bool> bf16Dot(
              "AVX512-BF16 vdpbf16ps (off by default: on the measured Zen 5 vdpbf16ps has half "
              "the FLOP rate of FP32 FMA, see bench/peak.c; needs a target CPU with AVX512-BF16)"),
     cl::init(false), cl::cat(category));
+static cl::opt<bool> tableGemv(
+    "table-gemv",
+    cl::desc("Matmuls of at most 8 rows with weights of at most 4 bits stream two codes per byte "
+             "through 16-entry table decodes, block scales once per block (AVX-512 targets; "
+             "default on, --table-gemv=false for the generic decoding kernels)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
     cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
@@ -334,6 +340,7 @@ int main(int argc, char **argv) {
     pipelineOptions.avx512 = mlir::qopt::targetHasFeature(target, "avx512f");
     pipelineOptions.vnni = vnniDot && mlir::qopt::targetHasFeature(target, "avx512vnni");
     pipelineOptions.bf16 = bf16Dot;
+    pipelineOptions.tableGemv = tableGemv;
     if (bf16Dot && !mlir::qopt::targetHasFeature(target, "avx512bf16"))
       return fail("--bf16-dot: the target CPU ('" +
                   (mcpu.empty() ? std::string("host") : std::string(mcpu)) +

@@ -1,0 +1,256 @@
+//===- X86TableGemv.cpp - few-row matmuls of 4-bit table-decoded weights --===//
+//
+// Part of qopt. qopt-x86-table-gemv: a lowered matmul of at most 8 rows
+// (LLM decode) whose float activation meets constant weights of at most 4
+// bits (INT4, FP4, NF4, any 16-entry codebook, under any block scales) is
+// rewritten into a kernel that streams the codes two per byte and applies
+// the block scales once per block:
+//
+//   C[m, n] = sum_kb sw[kb, n] * sum_{k in kb} a[m, k] * table[code[k, n]]
+//
+// - the 16-entry f32 table is the weight decode's element half, folded at
+//   compile time (DecodeBody: lib/Format's codec, as emitted, per code);
+// - codes are repacked [N / nc, K / 2, nc] (k = 2kk in the low nibble, 2kk + 1
+//   in the high one): one 16-byte load and zero-extension gives 16 columns of
+//   two rows; `and 15` and `shift 4` select them, and each lookup is a table
+//   gather that qopt-x86-intrinsics makes one `vpermps`;
+// - per element: a lookup and an FMA per row; per block and column vector:
+//   one scale FMA into the output.
+// Register blocks are up to 4 rows x 64 columns, column tiles of 128 run on
+// threads, the reduction is split by block only (results do not depend on
+// the thread count). The summation differs from the per-element decode
+// (block sums, then scaled): float round-off only.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Pipeline/Pipelines.h"
+#include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
+#include "KernelLoops.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Pass/Pass.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::x86;
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+constexpr int64_t kMaxRows = 8;
+constexpr int64_t kRows = 4;
+
+struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TableGemvPass)
+  TableGemvPass() = default;
+  TableGemvPass(const TableGemvPass &other) : PassWrapper(other) {}
+  StringRef getArgument() const final { return "qopt-x86-table-gemv"; }
+  StringRef getDescription() const final {
+    return "Matmuls of at most 8 rows x constant weights of <= 4-bit codes -> kernels streaming "
+           "two codes per byte, 16-entry table decodes (vpermps), block scales once per block";
+  }
+  Option<int64_t> parallelN{*this, "parallel-n",
+                            llvm::cl::desc("Preferred column tile run by one thread"),
+                            llvm::cl::init(128)};
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<vector::VectorDialect, arith::ArithDialect, scf::SCFDialect,
+                    tensor::TensorDialect>();
+  }
+
+  struct Plan {
+    linalg::GenericOp matmul;
+    ScaledDecode weight;
+    SmallVector<float> table;
+    MatmulForm form;
+    int64_t block;
+  };
+
+  std::optional<Plan> match(linalg::GenericOp op) {
+    std::optional<MatmulForm> form = matchMatmulForm(op);
+    if (!form || form->rows > kMaxRows || form->n % kLanes || form->k % 2)
+      return std::nullopt;
+    auto wDecode = op.getDpsInputs()[1].getDefiningOp<linalg::GenericOp>();
+    std::optional<ScaledDecode> weight = wDecode ? matchScaledDecode(wDecode) : std::nullopt;
+    if (!weight || cast<IntegerType>(weight->element.code.getType()).getWidth() > 4 ||
+        !constantCodes(weight->codes->get()))
+      return std::nullopt;
+    std::optional<SmallVector<float>> table = weight->element.table();
+    int64_t block = weight->scaleBlock(0, form->k);
+    if (!table || !block || block % 2)
+      return std::nullopt;
+    return Plan{op, *weight, *table, *form, block};
+  }
+
+  void runOnOperation() override {
+    std::vector<Plan> plans;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (std::optional<Plan> p = match(op))
+        plans.push_back(std::move(*p));
+    });
+    for (Plan &p : plans)
+      rewrite(p);
+  }
+
+  /// Codes two per byte, [T, K / 2, nc].
+  Value packCodes(OpBuilder &b, Location loc, const Plan &p, int64_t nc) {
+    SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
+    int64_t k = p.form.k, n = p.form.n, t = n / nc;
+    std::vector<char> bytes(size_t(k / 2 * n));
+    for (int64_t tt = 0; tt < t; ++tt)
+      for (int64_t kk = 0; kk < k / 2; ++kk)
+        for (int64_t c = 0; c < nc; ++c) {
+          uint32_t lo = codes[size_t(2 * kk * n + tt * nc + c)] & 0xF;
+          uint32_t hi = codes[size_t((2 * kk + 1) * n + tt * nc + c)] & 0xF;
+          bytes[size_t((tt * (k / 2) + kk) * nc + c)] = char(lo | (hi << 4));
+        }
+    auto type = RankedTensorType::get({t, k / 2, nc}, b.getI8Type());
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseResourceElementsAttr::get(
+            type, "nibble_codes",
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
+  }
+
+  void rewrite(Plan &p) {
+    linalg::GenericOp op = p.matmul;
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    const int64_t k = p.form.k, n = p.form.n, rows = p.form.rows, block = p.block,
+                  kb = k / block;
+    const int64_t nc = columnTile(n, parallelN);
+    const int64_t nr = nc % 64 == 0 ? 64 : nc % 32 == 0 ? 32 : 16;
+    const int64_t lanes = nr / kLanes;
+    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
+    auto f32x16 = VectorType::get({kLanes}, f32);
+    auto i32x16 = VectorType::get({kLanes}, i32);
+    auto idxx16 = VectorType::get({kLanes}, b.getIndexType());
+
+    Value codes = packCodes(b, loc, p, nc);
+    SmallVector<float> table16(16, 0.0f);
+    llvm::copy(p.table, table16.begin());
+    Value table = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(RankedTensorType::get({16}, f32), ArrayRef(table16)));
+    Value sw = p.weight.buildScales(b, loc, 0, block, 1.0f);
+    Value a = collapseRows(b, loc, op.getDpsInputs()[0]);
+    Value c0 = collapseRows(b, loc, op.getDpsInits()[0]);
+    Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    Value padF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    Value mask = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()), true));
+    Value c0Idx = indexConst(b, loc, 0);
+    Value passthru = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32x16));
+    Value fifteen = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, int32_t(15)));
+    Value four = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, int32_t(4)));
+    auto idx = [&](OpBuilder &bb, int64_t v) { return indexConst(bb, loc, v); };
+    auto lookup = [&](OpBuilder &bb, Value codes32) -> Value {
+      Value ix = arith::IndexCastOp::create(bb, loc, idxx16, codes32);
+      return vector::GatherOp::create(bb, loc, f32x16, table, ValueRange{c0Idx}, ix, mask,
+                                      passthru);
+    };
+
+    auto buildBlock = [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value ct, Value swt,
+                          Value cc) -> Value {
+      auto kbLoop = scf::ForOp::create(
+          bb, loc, idx(bb, 0), idx(bb, kb), idx(bb, 1), ValueRange{cc},
+          [&](OpBuilder &kbb, Location, Value kbIv, ValueRange kbArgs) {
+            Value zero = arith::ConstantOp::create(kbb, loc, kbb.getZeroAttr(f32x16));
+            // Few rows: even and odd k in separate accumulators, so each FMA
+            // chain has one FMA per pair of k (latency-bound otherwise).
+            const bool split = mr * lanes * 2 <= 16;
+            const int64_t perRow = split ? 2 * lanes : lanes;
+            SmallVector<Value> inits(mr * perRow, zero);
+            Value perBlock = idx(kbb, block / 2);
+            Value lb = arith::MulIOp::create(kbb, loc, kbIv, perBlock);
+            Value ub = arith::AddIOp::create(kbb, loc, lb, perBlock);
+            auto kLoop = scf::ForOp::create(
+                kbb, loc, lb, ub, idx(kbb, 1), inits,
+                [&](OpBuilder &kk, Location, Value pair, ValueRange accs) {
+                  SmallVector<Value> lo, hi;
+                  for (int64_t j = 0; j < lanes; ++j) {
+                    Value col = arith::AddIOp::create(kk, loc, n0, idx(kk, j * kLanes));
+                    Value bytes = vector::TransferReadOp::create(
+                        kk, loc, VectorType::get({kLanes}, i8), ct, ValueRange{pair, col}, padI8,
+                        ArrayRef<bool>{true});
+                    Value wide = arith::ExtUIOp::create(kk, loc, i32x16, bytes);
+                    lo.push_back(lookup(kk, arith::AndIOp::create(kk, loc, wide, fifteen)));
+                    hi.push_back(lookup(kk, arith::ShRUIOp::create(kk, loc, wide, four)));
+                  }
+                  Value k0 = arith::MulIOp::create(kk, loc, pair, idx(kk, 2));
+                  Value k1 = arith::AddIOp::create(kk, loc, k0, idx(kk, 1));
+                  SmallVector<Value> next, pending;
+                  for (int64_t r = 0; r < mr; ++r) {
+                    Value m = arith::AddIOp::create(kk, loc, m0, idx(kk, r));
+                    Value a0 = vector::BroadcastOp::create(
+                        kk, loc, f32x16, tensor::ExtractOp::create(kk, loc, a, ValueRange{m, k0}));
+                    Value a1 = vector::BroadcastOp::create(
+                        kk, loc, f32x16, tensor::ExtractOp::create(kk, loc, a, ValueRange{m, k1}));
+                    for (int64_t j = 0; j < lanes; ++j) {
+                      Value even = accs[r * perRow + j];
+                      Value odd = split ? accs[r * perRow + lanes + j] : Value();
+                      even = vector::FMAOp::create(kk, loc, a0, lo[j], even);
+                      if (split)
+                        odd = vector::FMAOp::create(kk, loc, a1, hi[j], odd);
+                      else
+                        even = vector::FMAOp::create(kk, loc, a1, hi[j], even);
+                      next.push_back(even);
+                      if (split)
+                        pending.push_back(odd);
+                    }
+                    next.append(pending);
+                    pending.clear();
+                  }
+                  scf::YieldOp::create(kk, loc, next);
+                });
+            // Block epilogue: C += sum * scale.
+            Value c = kbArgs[0];
+            for (int64_t j = 0; j < lanes; ++j) {
+              Value col = arith::AddIOp::create(kbb, loc, n0, idx(kbb, j * kLanes));
+              Value s = vector::TransferReadOp::create(kbb, loc, f32x16, swt,
+                                                       ValueRange{kbIv, col}, padF,
+                                                       ArrayRef<bool>{true});
+              for (int64_t r = 0; r < mr; ++r) {
+                Value m = arith::AddIOp::create(kbb, loc, m0, idx(kbb, r));
+                Value old = vector::TransferReadOp::create(kbb, loc, f32x16, c, ValueRange{m, col},
+                                                           padF, ArrayRef<bool>{true});
+                Value sum = kLoop.getResult(r * perRow + j);
+                if (split)
+                  sum = arith::AddFOp::create(kbb, loc, sum, kLoop.getResult(r * perRow + lanes + j));
+                Value upd = vector::FMAOp::create(kbb, loc, sum, s, old);
+                c = vector::TransferWriteOp::create(kbb, loc, upd, c, ValueRange{m, col},
+                                                    ArrayRef<bool>{true})
+                        .getResult();
+              }
+            }
+            scf::YieldOp::create(kbb, loc, c);
+          });
+      return kbLoop.getResult(0);
+    };
+
+    Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {
+      Value ct = panelSlice(tb, loc, codes, t);
+      Value swt = columnSlice(tb, loc, sw, t, nc);
+      return buildTileLoops(tb, loc, cc, rows, nc, nr, kRows,
+                            [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value c) {
+                              return buildBlock(bb, mr, m0, n0, ct, swt, c);
+                            });
+    });
+    result = expandRows(b, loc, result, cast<RankedTensorType>(op.getResult(0).getType()));
+    op.getResult(0).replaceAllUsesWith(result);
+    Operation *wOp = p.weight.op;
+    op.erase();
+    if (wOp->use_empty())
+      wOp->erase();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::qopt::createX86TableGemvPass() {
+  return std::make_unique<TableGemvPass>();
+}
