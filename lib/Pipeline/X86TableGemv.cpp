@@ -16,8 +16,8 @@
 //   gather that qopt-x86-intrinsics makes one `vpermps`;
 // - per element: a lookup and an FMA per row; per block and column vector:
 //   one scale FMA into the output.
-// Register blocks are up to 4 rows x 64 columns, column tiles of 128 run on
-// threads, the reduction is split by block only (results do not depend on
+// Register blocks are up to 4 rows x 64 columns; column tiles of 64 (one
+// contiguous [K/2, 64] byte panel each) run on threads, the reduction is split by block only (results do not depend on
 // the thread count). The summation differs from the per-element decode
 // (block sums, then scaled): float round-off only.
 //
@@ -26,6 +26,7 @@
 #include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
 #include "KernelLoops.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -56,11 +57,11 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
   }
   Option<int64_t> parallelN{*this, "parallel-n",
                             llvm::cl::desc("Preferred column tile run by one thread"),
-                            llvm::cl::init(128)};
+                            llvm::cl::init(64)};
 
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<vector::VectorDialect, arith::ArithDialect, scf::SCFDialect,
-                    tensor::TensorDialect>();
+                    tensor::TensorDialect, affine::AffineDialect>();
   }
 
   struct Plan {
@@ -97,6 +98,57 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
       rewrite(p);
   }
 
+  /// Whether the folded scale operand is indexed (g(k)..., n): contiguous
+  /// along the columns, every other index a function of k alone.
+  static bool stridedScaleMap(const ScaledDecode &d, const ScaleTable &t) {
+    linalg::GenericOp dop = d.op;
+    AffineMap map = dop.getMatchingIndexingMap(t.operand);
+    if (map.getNumResults() == 0 || map.getResults().back() != getAffineDimExpr(1, map.getContext()))
+      return false;
+    for (AffineExpr e : map.getResults().drop_back())
+      if (e.isFunctionOfDim(1))
+        return false;
+    Type et = dop.getMatchingBlockArgument(t.operand).getType();
+    return et.isF32() || et.getIntOrFloatBitWidth() == 8;
+  }
+
+  /// The 16 scales of block `kb` at columns [col, col + 16), read in their
+  /// stored format.
+  Value storedScales(OpBuilder &b, Location loc, const ScaleTable &t, Value table, Value scales,
+                     Value kbIv, Value col) const {
+    const ScaledDecode &d = current->weight;
+    linalg::GenericOp dop = d.op;
+    AffineMap map = dop.getMatchingIndexingMap(t.operand);
+    MLIRContext *ctx = b.getContext();
+    Value k = arith::MulIOp::create(b, loc, kbIv, indexConst(b, loc, current->block));
+    SmallVector<Value> indices;
+    for (AffineExpr e : map.getResults().drop_back())
+      indices.push_back(affine::AffineApplyOp::create(b, loc, AffineMap::get(2, 0, e, ctx),
+                                                      ValueRange{k, col}));
+    indices.push_back(col);
+    Type et = dop.getMatchingBlockArgument(t.operand).getType();
+    auto f32x16 = VectorType::get({kLanes}, b.getF32Type());
+    Value raw = vector::TransferReadOp::create(
+        b, loc, VectorType::get({kLanes}, et), scales, indices,
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(et)).getResult(), ArrayRef<bool>{true});
+    if (t.table.empty()) {
+      if (t.multiplier == 1.0f)
+        return raw;
+      Value m = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32x16, t.multiplier));
+      return arith::MulFOp::create(b, loc, raw, m);
+    }
+    auto i8x16 = VectorType::get({kLanes}, b.getI8Type());
+    Value bytes = et.isInteger(8) ? raw : vector::BitCastOp::create(b, loc, i8x16, raw).getResult();
+    Value wide = arith::ExtUIOp::create(b, loc, VectorType::get({kLanes}, b.getI32Type()), bytes);
+    Value ix = arith::IndexCastOp::create(b, loc, VectorType::get({kLanes}, b.getIndexType()), wide);
+    Value mask = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()), true));
+    return vector::GatherOp::create(b, loc, f32x16, table, ValueRange{indexConst(b, loc, 0)}, ix,
+                                    mask, arith::ConstantOp::create(b, loc, b.getZeroAttr(f32x16)));
+  }
+
+  const Plan *current = nullptr;
+
   /// Codes two per byte, [T, K / 2, nc].
   Value packCodes(OpBuilder &b, Location loc, const Plan &p, int64_t nc) {
     SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
@@ -118,11 +170,14 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
   }
 
   void rewrite(Plan &p) {
+    current = &p;
     linalg::GenericOp op = p.matmul;
     OpBuilder b(op);
     Location loc = op.getLoc();
     const int64_t k = p.form.k, n = p.form.n, rows = p.form.rows, block = p.block,
                   kb = k / block;
+    // Column tiles of 64 (one register block wide): each thread's tile
+    // streams one contiguous [K/2, 64] byte panel.
     const int64_t nc = columnTile(n, parallelN);
     const int64_t nr = nc % 64 == 0 ? 64 : nc % 32 == 0 ? 32 : 16;
     const int64_t lanes = nr / kLanes;
@@ -136,7 +191,19 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
     llvm::copy(p.table, table16.begin());
     Value table = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(RankedTensorType::get({16}, f32), ArrayRef(table16)));
-    Value sw = p.weight.buildScales(b, loc, 0, block, 1.0f);
+    // Block scales: read in their stored format in the block epilogue (a
+    // 256-entry table folded at compile time for 8-bit scale codes, or f32
+    // times a constant), else computed into an f32 [KB, N] tensor first.
+    std::optional<ScaleTable> folded = foldScaleTable(p.weight);
+    if (folded && !stridedScaleMap(p.weight, *folded))
+      folded.reset();
+    Value sw = folded ? folded->operand->get() : p.weight.buildScales(b, loc, 0, block, 1.0f);
+    Value scaleTable;
+    if (folded && !folded->table.empty())
+      scaleTable = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(RankedTensorType::get({int64_t(folded->table.size())}, f32),
+                                 ArrayRef(folded->table)));
     Value a = collapseRows(b, loc, op.getDpsInputs()[0]);
     Value c0 = collapseRows(b, loc, op.getDpsInits()[0]);
     Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
@@ -154,6 +221,7 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
                                       passthru);
     };
 
+    Value tileColumn; // the first column of the current tile (stored scales)
     auto buildBlock = [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value ct, Value swt,
                           Value cc) -> Value {
       auto kbLoop = scf::ForOp::create(
@@ -211,9 +279,13 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
             Value c = kbArgs[0];
             for (int64_t j = 0; j < lanes; ++j) {
               Value col = arith::AddIOp::create(kbb, loc, n0, idx(kbb, j * kLanes));
-              Value s = vector::TransferReadOp::create(kbb, loc, f32x16, swt,
-                                                       ValueRange{kbIv, col}, padF,
-                                                       ArrayRef<bool>{true});
+              Value absCol = tileColumn ? arith::AddIOp::create(kbb, loc, tileColumn, col).getResult()
+                                        : col;
+              Value s = folded ? storedScales(kbb, loc, *folded, scaleTable, swt, kbIv, absCol)
+                               : vector::TransferReadOp::create(kbb, loc, f32x16, swt,
+                                                                ValueRange{kbIv, col}, padF,
+                                                                ArrayRef<bool>{true})
+                                     .getResult();
               for (int64_t r = 0; r < mr; ++r) {
                 Value m = arith::AddIOp::create(kbb, loc, m0, idx(kbb, r));
                 Value old = vector::TransferReadOp::create(kbb, loc, f32x16, c, ValueRange{m, col},
@@ -234,7 +306,9 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
 
     Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {
       Value ct = panelSlice(tb, loc, codes, t);
-      Value swt = columnSlice(tb, loc, sw, t, nc);
+      Value swt = folded ? sw : columnSlice(tb, loc, sw, t, nc);
+      tileColumn = folded && nc != n ? arith::MulIOp::create(tb, loc, t, idx(tb, nc)).getResult()
+                                     : Value();
       return buildTileLoops(tb, loc, cc, rows, nc, nr, kRows,
                             [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value c) {
                               return buildBlock(bb, mr, m0, n0, ct, swt, c);

@@ -20,17 +20,30 @@
 // INT8: vaddps {{.*}}%zmm
 // INT8-NOT: vcvtsi2ss
 //
-// 4-bit weights (two codes per byte): the high nibble is shifted down, and the
-// code decodes by a 16-entry table permute (vpermps/vpermd: the table folded
-// at compile time from the format's decode) in zmm registers, for integer,
-// minifloat and codebook formats alike; no per-element conversion or gather.
-// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --emit=asm -o - | FileCheck %s --check-prefix=LUT
-// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-mxfp4 --emit=asm -o - | FileCheck %s --check-prefix=LUT
-// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-nf4 --emit=asm -o - | FileCheck %s --check-prefix=LUT
-// LUT: vpsrlw {{.*}}%zmm
+// 4-bit weights, one row (qopt-x86-table-gemv): 16 bytes of codes (two rows
+// of K per byte) zero-extended to dwords, the high nibble shifted down, and
+// each code decoded by a 16-entry table permute (vpermps/vpermd: the table
+// folded at compile time from the format's decode) in zmm registers, for
+// integer, minifloat and codebook formats alike; FMAs into block sums. No
+// per-element conversion; f32 group scales need no gather at all, E8M0 block
+// scales one table gather per 32 x 16 weights.
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --emit=asm -o - | FileCheck %s --check-prefixes=LUT,NOGATHER
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-nf4 --emit=asm -o - | FileCheck %s --check-prefixes=LUT,NOGATHER
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-mxfp4 --emit=asm -o - | FileCheck %s --check-prefixes=LUT,SCALEGATHER
+// LUT: vpmovzxbd {{.*}}%zmm
 // LUT: vperm{{d|ps}} %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
-// LUT-NOT: vgather
+// LUT: vpsrld $4, %zmm
+// LUT: vfmadd231ps {{.*}}%zmm
 // LUT-NOT: vcvtsi2ss
+// NOGATHER-NOT: vgather
+// SCALEGATHER: vgatherdps
+//
+// The generic decoding kernel (--table-gemv=false) decodes through the same
+// table permutes.
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --table-gemv=false --emit=asm -o - | FileCheck %s --check-prefix=GENERIC
+// GENERIC: vpsrlw {{.*}}%zmm
+// GENERIC: vperm{{d|ps}} %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// GENERIC-NOT: vgather
 //
 // Without AVX-512 (x86-64-v3) the table decode is not used: no zmm permutes.
 // RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v3 --scheme=w4a16-nf4 --emit=asm -o - | FileCheck %s --check-prefix=AVX2

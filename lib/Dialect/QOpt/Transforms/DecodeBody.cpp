@@ -201,3 +201,97 @@ Value ScaledDecode::buildScales(OpBuilder &b, Location loc, unsigned dim, int64_
       });
   return generic.getResult(0);
 }
+
+/// Folds the scale half of `d` with the varying operand's block argument set
+/// to `x` and the element to 1; nothing if some op does not fold.
+static std::optional<float> foldScaleHalf(const ScaledDecode &d, BlockArgument varying,
+                                          Attribute x) {
+  linalg::GenericOp op = d.op;
+  Block &body = op.getRegion().front();
+  llvm::DenseSet<Operation *> elementOps(d.element.ops.begin(), d.element.ops.end());
+  llvm::DenseMap<Value, Attribute> env;
+  env[varying] = x;
+  env[d.element.decoded->getResult(0)] = FloatAttr::get(Float32Type::get(op.getContext()), 1.0);
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(in);
+    if (in == d.codes || arg == varying)
+      continue;
+    DenseElementsAttr cst;
+    if (!matchPattern(in->get(), m_Constant(&cst)) || !cst.isSplat())
+      return std::nullopt;
+    env[arg] = cst.getSplatValue<Attribute>();
+  }
+  auto attrOf = [&](Value v) -> Attribute {
+    if (Attribute a = env.lookup(v))
+      return a;
+    Attribute a;
+    matchPattern(v, m_Constant(&a));
+    return a;
+  };
+  for (Operation &inner : body.without_terminator()) {
+    if (elementOps.contains(&inner))
+      continue;
+    if (inner.getNumResults() != 1 || inner.getNumRegions() != 0)
+      return std::nullopt;
+    SmallVector<Attribute> operands;
+    for (Value v : inner.getOperands())
+      operands.push_back(attrOf(v));
+    SmallVector<OpFoldResult> folded;
+    if (failed(inner.fold(operands, folded)) || folded.size() != 1)
+      return std::nullopt;
+    Attribute a = isa<Attribute>(folded[0]) ? cast<Attribute>(folded[0])
+                                            : attrOf(cast<Value>(folded[0]));
+    if (!a)
+      return std::nullopt;
+    env[inner.getResult(0)] = a;
+  }
+  auto f = dyn_cast_or_null<FloatAttr>(attrOf(body.getTerminator()->getOperand(0)));
+  if (!f)
+    return std::nullopt;
+  return f.getValue().convertToFloat();
+}
+
+std::optional<ScaleTable> mlir::qopt::foldScaleTable(const ScaledDecode &d) {
+  linalg::GenericOp op = d.op;
+  ScaleTable t;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    if (in == d.codes)
+      continue;
+    auto type = dyn_cast<RankedTensorType>(in->get().getType());
+    if (type && type.getNumElements() == 1)
+      continue; // a scalar (e.g. NVFP4's tensor scale)
+    if (t.operand)
+      return std::nullopt; // two varying scale operands
+    t.operand = in;
+  }
+  if (!t.operand)
+    return std::nullopt;
+  BlockArgument arg = op.getMatchingBlockArgument(t.operand);
+  Type et = arg.getType();
+  unsigned width = et.getIntOrFloatBitWidth();
+  if (et.isF32()) {
+    auto at = [&](float v) { return FloatAttr::get(et, v); };
+    std::optional<float> one = foldScaleHalf(d, arg, at(1.0f));
+    std::optional<float> two = foldScaleHalf(d, arg, at(2.0f));
+    if (!one || !two || *two != 2 * *one)
+      return std::nullopt;
+    t.multiplier = *one;
+    return t;
+  }
+  if (width > 8)
+    return std::nullopt;
+  for (uint64_t c = 0; c < (uint64_t(1) << width); ++c) {
+    Attribute x;
+    if (auto ft = dyn_cast<FloatType>(et))
+      x = FloatAttr::get(ft, APFloat(ft.getFloatSemantics(), APInt(width, c)));
+    else if (isa<IntegerType>(et))
+      x = IntegerAttr::get(et, APInt(width, c));
+    else
+      return std::nullopt;
+    std::optional<float> v = foldScaleHalf(d, arg, x);
+    if (!v)
+      return std::nullopt;
+    t.table.push_back(*v);
+  }
+  return t;
+}

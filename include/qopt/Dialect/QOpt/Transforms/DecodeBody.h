@@ -51,6 +51,19 @@ struct ScaledDecode {
   Value buildScales(OpBuilder &b, Location loc, unsigned dim, int64_t block, float unit) const;
 };
 
+/// The scale half of a decode whose scales vary through one operand only
+/// (the block / channel scales; any other operand a constant scalar, such as
+/// NVFP4's tensor scale), folded at compile time:
+///  - an operand of at most 8 bits (E8M0, E4M3, ...): `table` holds the
+///    scale for each of its 2^w bit patterns;
+///  - an f32 operand x: the scale is x * `multiplier` (table empty).
+struct ScaleTable {
+  OpOperand *operand = nullptr;
+  SmallVector<float> table;
+  float multiplier = 1.0f;
+};
+std::optional<ScaleTable> foldScaleTable(const ScaledDecode &decode);
+
 /// `op` as a ScaledDecode (codes of at most 8 bits), or nothing.
 std::optional<ScaledDecode> matchScaledDecode(linalg::GenericOp op);
 

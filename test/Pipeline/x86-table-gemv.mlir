@@ -1,0 +1,68 @@
+// qopt-x86-table-gemv: few-row matmuls of <= 4-bit weights stream two codes
+// per byte through a 16-entry table, with block scales once per block, read
+// in their stored format.
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-int4-g32 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=INT4
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-mxfp4 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=MXFP4
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-nvfp4 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=NVFP4
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w8a16-int8 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=INT8
+
+// 3 rows, K = 64, N = 128: two column tiles of 64 on threads.
+func.func @gemv(%x: tensor<3x64xf32>) -> tensor<3x128xf32> {
+  %w = arith.constant dense<0.75> : tensor<64x128xf32>
+  %y = qopt.matmul %x, %w : tensor<3x64xf32>, tensor<64x128xf32> -> tensor<3x128xf32>
+  return %y : tensor<3x128xf32>
+}
+// INT4-LABEL: func.func @gemv
+// INT4: arith.constant dense_resource<nibble_codes> : tensor<2x32x64xi8>
+// INT4: arith.constant dense<{{.*}}> : tensor<16xf32>
+// INT4: scf.forall (%{{.*}}) in (2)
+// INT4: tensor.extract_slice %{{.*}}[%{{.*}}, 0, 0] [1, 32, 64] [1, 1, 1] : tensor<2x32x64xi8> to tensor<32x64xi8>
+// Fewer rows than a 4-row block: the 1-row loop only.
+// INT4: scf.for %{{.*}} = %c0{{.*}} to %c3 step %c1
+// INT4: vector.transfer_read {{.*}} : tensor<32x64xi8>, vector<16xi8>
+// INT4: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
+// INT4: arith.andi
+// INT4: vector.gather {{.*}} : tensor<16xf32>, vector<16xindex>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// INT4: arith.shrui
+// INT4: vector.gather
+// INT4: vector.fma
+// The f32 group scales are read where they are stored (no f32 copy).
+// INT4: vector.transfer_read %{{.*}} : tensor<2x128xf32>, vector<16xf32>
+// INT4: vector.fma
+// INT4-NOT: qopt.matmul
+// INT4-NOT: qopt.decode
+//
+// E8M0 block scales: a 256-entry table folded from the scale decode, indexed
+// by the stored bytes.
+// MXFP4-LABEL: func.func @gemv
+// MXFP4: arith.constant dense<{{.*}}> : tensor<256xf32>
+// MXFP4: vector.bitcast {{.*}} : vector<16xf8E8M0FNU> to vector<16xi8>
+// MXFP4: vector.gather {{.*}} : tensor<256xf32>
+// MXFP4-NOT: qopt.matmul
+//
+// For NVFP4, the E4M3 block scales times the FP32 tensor scale fold into one table.
+// NVFP4-LABEL: func.func @gemv
+// NVFP4: arith.constant dense<{{.*}}> : tensor<256xf32>
+// NVFP4: vector.bitcast {{.*}} : vector<16xf8E4M3FN> to vector<16xi8>
+// NVFP4-NOT: qopt.matmul
+//
+// 8-bit codes have no 16-entry table: left alone.
+// INT8-LABEL: func.func @gemv
+// INT8-NOT: nibble_codes
+// INT8: qopt.matmul
+
+// -----
+
+// 9 rows: more than the 8-row limit, left to the tiled decode + FP32 kernel.
+func.func @rows(%x: tensor<9x64xf32>) -> tensor<9x128xf32> {
+  %w = arith.constant dense<0.75> : tensor<64x128xf32>
+  %y = qopt.matmul %x, %w : tensor<9x64xf32>, tensor<64x128xf32> -> tensor<9x128xf32>
+  return %y : tensor<9x128xf32>
+}
+// INT4-LABEL: func.func @rows
+// INT4-NOT: nibble_codes
+// INT4: qopt.matmul
+// MXFP4-LABEL: func.func @rows
+// MXFP4: qopt.matmul
+// NVFP4-LABEL: func.func @rows
+// NVFP4: qopt.matmul
