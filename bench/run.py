@@ -197,7 +197,9 @@ def main():
     hdr = (f"{'shape':22s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'GFLOP/s':>8s} {'weight GB/s':>11s} "
            f"{'% of bw':>8s} {'% of peak':>14s} {'vs ORT fp32':>11s} {'vs qopt fp32':>12s}")
     print(hdr)
-    bits = {"none": 32, "w8a16-int8": 8, "w4a16-int4-g32": 5, "w4a16-mxfp4": 4.25,
+    bits = {"none": 32, "w8a16-int8": 8, "w4a16-int4-g32": 5, "w4a16-int4-g128": 4.25,
+            "w6a16-mxfp6": 6.25, "w8a16-mxfp8": 8.25, "w8a16-mxint8": 8.25,
+            "w4a8-mxfp4-fp8": 4.25, "w8a8-mxfp8": 8.25, "w4a16-mxfp4": 4.25,
             "w4a16-nvfp4": 4.5, "w8a16-fp8": 8, "w8a8-int8": 8, "w4a4-mxfp4": 4.25,
             "w4a16-nf4": 4.5, "w8a8-mxint8": 8.25, "w4a4-nvfp4": 4.5, "w8a8-fp8": 8,
             "w8a8-fp8+bf16": 8}
@@ -225,6 +227,8 @@ def main():
             for s in schemes:
                 ms = qopt_run_ms(libs[s], tmp / "x.npy", tmp, args.repeat, threads)
                 qopt_fp32_ms = ms if s == "none" else qopt_fp32_ms
+                if s not in bits:
+                    raise SystemExit(f"bench: no bits/weight for scheme {s}")
                 rows.append((f"qopt {s}", ms, bits[s] / 8, UNIT.get(s, "fma")))
             for label, ms, bytes_per_w, unit in rows:
                 wbytes = args.k * args.n * args.layers * bytes_per_w

@@ -304,7 +304,11 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     const int64_t g = p.kind == DotKind::Int8 ? 4 : 2;
     const int64_t k = p.k, n = p.n, rows = p.rows, block = p.block, kb = k / block;
     const int64_t nc = columnTile(n, parallelN);
-    const int64_t nr = nc % 64 == 0 ? 64 : nc % 32 == 0 ? 32 : 16;
+    // Register blocks: 4 rows x 64 columns (16 accumulators) for one block
+    // along K; with several, 4 x 32 so that the f32 sums (8) stay in
+    // registers beside the integer ones (8).
+    const int64_t widest = kb == 1 ? 64 : 32;
+    const int64_t nr = nc % widest == 0 ? widest : nc % 32 == 0 ? 32 : 16;
     const int64_t lanes = nr / kLanes;
 
     Value weights = packWeights(b, loc, p, nc, g);
@@ -314,7 +318,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     Value sw = p.weight.buildScales(b, loc, 0, block, p.unitA * p.unitW);
     Value c0 = collapseRows(b, loc, op.getDpsInits()[0]);
     Type i32 = b.getI32Type(), f32 = b.getF32Type();
-    // Int8: 128 x the activation's block sums (the u8 weights' offset).
+    // Int8: -128 x the activation's block sums (the u8 weights' offset).
     Value rowSums;
     if (p.kind == DotKind::Int8) {
       Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
@@ -337,7 +341,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                     [&](OpBuilder &nb, Location nl, ValueRange args) {
                       Value x = arith::ExtSIOp::create(nb, nl, i32, args[0]);
                       x = arith::MulIOp::create(
-                          nb, nl, x, arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(128)));
+                          nb, nl, x, arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(-128)));
                       linalg::YieldOp::create(nb, nl,
                                               arith::AddIOp::create(nb, nl, args[1], x).getResult());
                     })
@@ -357,14 +361,27 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
 
     // One register block: `mr` rows from m0, nr columns from n0 of the tile
     // (wt: [K/g, nc*g], swt: [KB, nc], cc: [rows, nc]).
+    // One register block. The f32 sums of all blocks so far are carried in
+    // registers across the blocks (the output tile is read and written once);
+    // each block's integer sum starts at -128 * (the activation's block sum),
+    // the u8 weights' offset, so it needs no correction afterwards.
     auto buildBlock = [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value wt, Value swt,
                           Value cc) -> Value {
-      Value lbKb = idx(bb, 0), ubKb = idx(bb, kb), one = idx(bb, 1);
+      Value one = idx(bb, 1);
+      Value zeroF = arith::ConstantOp::create(bb, loc, bb.getZeroAttr(f32x16));
       auto kbLoop = scf::ForOp::create(
-          bb, loc, lbKb, ubKb, one, ValueRange{cc},
-          [&](OpBuilder &kb_b, Location, Value kbIv, ValueRange kbArgs) {
-            Value zero = arith::ConstantOp::create(kb_b, loc, kb_b.getZeroAttr(accType));
-            SmallVector<Value> inits(mr * lanes, zero);
+          bb, loc, idx(bb, 0), idx(bb, kb), one, SmallVector<Value>(mr * lanes, zeroF),
+          [&](OpBuilder &kb_b, Location, Value kbIv, ValueRange sums) {
+            SmallVector<Value> inits;
+            for (int64_t r = 0; r < mr; ++r) {
+              Value init = arith::ConstantOp::create(kb_b, loc, kb_b.getZeroAttr(accType));
+              if (rowSums) {
+                Value m = arith::AddIOp::create(kb_b, loc, m0, idx(kb_b, r));
+                Value rs = tensor::ExtractOp::create(kb_b, loc, rowSums, ValueRange{m, kbIv});
+                init = vector::BroadcastOp::create(kb_b, loc, accType, rs);
+              }
+              inits.append(lanes, init);
+            }
             Value perBlock = idx(kb_b, block / g);
             Value kgLb = arith::MulIOp::create(kb_b, loc, kbIv, perBlock);
             Value kgUb = arith::AddIOp::create(kb_b, loc, kgLb, perBlock);
@@ -406,40 +423,44 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                   }
                   scf::YieldOp::create(kk, loc, next);
                 });
-            // Epilogue of the block: C += float(sum) * (sa * sw).
-            Value c = kbArgs[0];
+            // End of the block: sums += float(block sum) * (sa * sw).
+            SmallVector<Value> swv;
+            for (int64_t j = 0; j < lanes; ++j) {
+              Value col = arith::AddIOp::create(kb_b, loc, n0, idx(kb_b, j * kLanes));
+              swv.push_back(vector::TransferReadOp::create(kb_b, loc, f32x16, swt,
+                                                           ValueRange{kbIv, col}, padF,
+                                                           ArrayRef<bool>{true}));
+            }
+            SmallVector<Value> next;
             for (int64_t r = 0; r < mr; ++r) {
               Value m = arith::AddIOp::create(kb_b, loc, m0, idx(kb_b, r));
               Value s = tensor::ExtractOp::create(kb_b, loc, sa, ValueRange{m, kbIv});
               Value sv = vector::BroadcastOp::create(kb_b, loc, f32x16, s);
-              Value corr;
-              if (rowSums) {
-                Value rs = tensor::ExtractOp::create(kb_b, loc, rowSums, ValueRange{m, kbIv});
-                corr = vector::BroadcastOp::create(kb_b, loc, accType, rs);
-              }
               for (int64_t j = 0; j < lanes; ++j) {
-                Value col = arith::AddIOp::create(kb_b, loc, n0, idx(kb_b, j * kLanes));
                 Value sum = kLoop.getResult(r * lanes + j);
-                if (rowSums) {
-                  sum = arith::SubIOp::create(kb_b, loc, sum, corr);
+                if (rowSums)
                   sum = arith::SIToFPOp::create(kb_b, loc, f32x16, sum);
-                }
-                Value swv = vector::TransferReadOp::create(kb_b, loc, f32x16, swt,
-                                                           ValueRange{kbIv, col}, padF,
-                                                           ArrayRef<bool>{true});
-                Value scale = arith::MulFOp::create(kb_b, loc, sv, swv);
-                Value old = vector::TransferReadOp::create(kb_b, loc, f32x16, c,
-                                                           ValueRange{m, col}, padF,
-                                                           ArrayRef<bool>{true});
-                Value upd = vector::FMAOp::create(kb_b, loc, sum, scale, old);
-                c = vector::TransferWriteOp::create(kb_b, loc, upd, c, ValueRange{m, col},
-                                                    ArrayRef<bool>{true})
-                        .getResult();
+                Value scale = arith::MulFOp::create(kb_b, loc, sv, swv[j]);
+                next.push_back(vector::FMAOp::create(kb_b, loc, sum, scale, sums[r * lanes + j]));
               }
             }
-            scf::YieldOp::create(kb_b, loc, c);
+            scf::YieldOp::create(kb_b, loc, next);
           });
-      return kbLoop.getResult(0);
+      // The output tile: C += sums, once.
+      Value c = cc;
+      for (int64_t r = 0; r < mr; ++r) {
+        Value m = arith::AddIOp::create(bb, loc, m0, idx(bb, r));
+        for (int64_t j = 0; j < lanes; ++j) {
+          Value col = arith::AddIOp::create(bb, loc, n0, idx(bb, j * kLanes));
+          Value old = vector::TransferReadOp::create(bb, loc, f32x16, c, ValueRange{m, col}, padF,
+                                                     ArrayRef<bool>{true});
+          Value upd = arith::AddFOp::create(bb, loc, old, kbLoop.getResult(r * lanes + j));
+          c = vector::TransferWriteOp::create(bb, loc, upd, c, ValueRange{m, col},
+                                              ArrayRef<bool>{true})
+                  .getResult();
+        }
+      }
+      return c;
     };
 
     Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {

@@ -16,13 +16,13 @@ func.func @small(%x: tensor<5x64xf32>) -> tensor<5x32xf32> {
   return %y : tensor<5x32xf32>
 }
 // int8 x int8: weights repacked [tiles, K/4, N*4] as u8 (e + 128); the
-// activation's per-row sums (x 128) correct for the offset; groups of 4 u8 x s8
+// activation's per-row sums (x -128) start the i32 sums (the offset); groups of 4 u8 x s8
 // products reduce into i32 lanes (vpdpbusd after bufferization); one scale
 // multiply-add per output vector per block.
 // INT8-LABEL: func.func @small
 // INT8: arith.constant dense_resource<vnni_weights> : tensor<1x16x128xi8>
 // INT8: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
-// INT8: arith.muli %{{.*}}, %c128_i32 : i32
+// INT8: arith.muli %{{.*}}, %c-128_i32 : i32
 // INT8: scf.for {{.*}} -> (tensor<5x32xf32>)
 // INT8: scf.for {{.*}} step %c4{{(_[0-9]+)?}} iter_args({{.*}}) -> (tensor<5x32xf32>)
 // INT8: vector.transfer_read {{.*}} : tensor<16x128xi8>, vector<64xi8>

@@ -451,6 +451,7 @@ int main(int argc, char **argv) {
     calib.codegen.optLevel = optLevel;
     calib.vnniDot = pipelineOptions.vnni;
     calib.bf16Dot = pipelineOptions.bf16;
+    calib.tableGemv = pipelineOptions.tableGemv;
     calib.cc = cc.empty() ? (getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22") : std::string(cc);
     std::string err;
     if (failed(::qopt::compile::runCalibration(*pristine, importOptions.entryName, calib, err)))
