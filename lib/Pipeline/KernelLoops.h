@@ -1,7 +1,7 @@
 //===- KernelLoops.h - loop skeleton of qopt's generated x86 kernels ------===//
 //
 // Part of qopt. The generated matmul kernels (qopt-x86-dot-kernels,
-// qopt-x86-table-gemv) share one loop structure over an output C [rows, N]:
+// qopt-x86-gemv) share one loop structure over an output C [rows, N]:
 //   scf.forall over column tiles of nc (threads; one weight panel each)
 //     scf.for n0 over the tile by nr columns
 //       scf.for m0 over the rows by mr (register blocks), then a 1-row tail

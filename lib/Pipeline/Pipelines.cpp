@@ -151,8 +151,8 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createCanonicalizerPass());
   if (options.vnni || options.bf16)
     pm.addNestedPass<func::FuncOp>(createX86DotKernelsPass(options.vnni, options.bf16));
-  if (options.avx512 && options.tableGemv && options.vectorizeMatmuls)
-    pm.addNestedPass<func::FuncOp>(createX86TableGemvPass());
+  if (options.avx512 && options.gemvKernels && options.vectorizeMatmuls)
+    pm.addNestedPass<func::FuncOp>(createX86GemvPass());
   if (options.fuseElementwise)
     pm.addNestedPass<func::FuncOp>(createFusePass());
   if (options.vectorizeMatmuls) {
@@ -219,7 +219,7 @@ void mlir::qopt::registerQOptPipelines() {
   registerQOptPasses();
   registerPass([] { return createX86DotKernelsPass(true, true); });
   registerPass([] { return createX86IntrinsicsPass(true); });
-  registerPass([] { return createX86TableGemvPass(); });
+  registerPass([] { return createX86GemvPass(); });
   PassPipelineRegistration<X86PipelineOptions>(
       "qopt-x86-pipeline",
       "Lower an imported qopt model (tensors in linalg/tensor/arith/math) to the LLVM "

@@ -20,7 +20,7 @@
 // INT8: vaddps {{.*}}%zmm
 // INT8-NOT: vcvtsi2ss
 //
-// 4-bit weights, one row (qopt-x86-table-gemv): 16 bytes of codes (two rows
+// 4-bit weights, one row (qopt-x86-gemv): 16 bytes of codes (two rows
 // of K per byte) zero-extended to dwords, the high nibble shifted down, and
 // each code decoded by a 16-entry table permute (vpermps/vpermd: the table
 // folded at compile time from the format's decode) in zmm registers, for
@@ -38,9 +38,9 @@
 // NOGATHER-NOT: vgather
 // SCALEGATHER: vgatherdps
 //
-// The generic decoding kernel (--table-gemv=false) decodes through the same
+// The generic decoding kernel (--gemv-kernels=false) decodes through the same
 // table permutes.
-// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --table-gemv=false --emit=asm -o - | FileCheck %s --check-prefix=GENERIC
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --gemv-kernels=false --emit=asm -o - | FileCheck %s --check-prefix=GENERIC
 // GENERIC: vpsrlw {{.*}}%zmm
 // GENERIC: vperm{{d|ps}} %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
 // GENERIC-NOT: vgather

@@ -112,7 +112,7 @@ LogicalResult buildProbe(ModuleOp module, llvm::StringRef entry, const std::stri
   pipeline.avx512 = mlir::qopt::targetHasFeature(options.codegen, "avx512f");
   pipeline.vnni = options.vnniDot; // the kernels of the library being built
   pipeline.bf16 = options.bf16Dot;
-  pipeline.tableGemv = options.tableGemv;
+  pipeline.gemvKernels = options.gemvKernels;
   for (const std::string &e : options.excludes)
     pipeline.exclude.push_back(e);
   if (withOverrides)

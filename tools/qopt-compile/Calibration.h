@@ -30,7 +30,7 @@ struct CalibrationOptions {
   double smooth = -1.0;
   mlir::qopt::CodegenOptions codegen;
   bool vnniDot = false, bf16Dot = false; ///< qopt-x86-dot-kernels, as in the built library
-  bool tableGemv = true;                 ///< qopt-x86-table-gemv, as in the built library
+  bool gemvKernels = true;                 ///< qopt-x86-gemv, as in the built library
   std::string cc;
 };
 

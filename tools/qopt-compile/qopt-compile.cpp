@@ -118,11 +118,12 @@ static cl::opt<bool> bf16Dot(
              "AVX512-BF16 vdpbf16ps (off by default: on the measured Zen 5 vdpbf16ps has half "
              "the FLOP rate of FP32 FMA, see bench/peak.c; needs a target CPU with AVX512-BF16)"),
     cl::init(false), cl::cat(category));
-static cl::opt<bool> tableGemv(
-    "table-gemv",
-    cl::desc("Matmuls of at most 8 rows with weights of at most 4 bits stream two codes per byte "
-             "through 16-entry table decodes, block scales once per block (AVX-512 targets; "
-             "default on, --table-gemv=false for the generic decoding kernels)"),
+static cl::opt<bool> gemvKernels(
+    "gemv-kernels",
+    cl::desc("Matmuls of at most 8 rows (decode) with constant quantized weights of up to 8 bits "
+             "stream the codes (two per byte up to 4 bits, decoded by 16-entry table permutes) "
+             "and apply block scales once per block (AVX-512 targets; default on, "
+             "--gemv-kernels=false for the generic decoding kernels)"),
     cl::init(true), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
@@ -340,7 +341,7 @@ int main(int argc, char **argv) {
     pipelineOptions.avx512 = mlir::qopt::targetHasFeature(target, "avx512f");
     pipelineOptions.vnni = vnniDot && mlir::qopt::targetHasFeature(target, "avx512vnni");
     pipelineOptions.bf16 = bf16Dot;
-    pipelineOptions.tableGemv = tableGemv;
+    pipelineOptions.gemvKernels = gemvKernels;
     if (bf16Dot && !mlir::qopt::targetHasFeature(target, "avx512bf16"))
       return fail("--bf16-dot: the target CPU ('" +
                   (mcpu.empty() ? std::string("host") : std::string(mcpu)) +
@@ -451,7 +452,7 @@ int main(int argc, char **argv) {
     calib.codegen.optLevel = optLevel;
     calib.vnniDot = pipelineOptions.vnni;
     calib.bf16Dot = pipelineOptions.bf16;
-    calib.tableGemv = pipelineOptions.tableGemv;
+    calib.gemvKernels = pipelineOptions.gemvKernels;
     calib.cc = cc.empty() ? (getenv("QOPT_CC") ? getenv("QOPT_CC") : "clang-22") : std::string(cc);
     std::string err;
     if (failed(::qopt::compile::runCalibration(*pristine, importOptions.entryName, calib, err)))

@@ -68,10 +68,10 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::desc("Target has AVX512-BF16: quantized matmuls with BF16-exact elements use "
                      "vdpbf16ps (qopt-x86-dot-kernels; qopt-compile sets it from the target CPU)"),
       llvm::cl::init(false)};
-  PassOptions::Option<bool> tableGemv{
-      *this, "table-gemv",
-      llvm::cl::desc("Few-row matmuls of <= 4-bit weights use qopt-x86-table-gemv kernels "
-                     "(AVX-512 targets)"),
+  PassOptions::Option<bool> gemvKernels{
+      *this, "gemv-kernels",
+      llvm::cl::desc("Few-row matmuls of quantized weights (up to 8 bits) use qopt-x86-gemv "
+                     "kernels (AVX-512 targets)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> vectorizeMatmuls{
       *this, "vectorize-matmuls",
@@ -90,10 +90,11 @@ std::unique_ptr<Pass> createX86IntrinsicsPass(bool vnni);
 /// qopt-fuse).
 std::unique_ptr<Pass> createX86DotKernelsPass(bool vnni, bool bf16);
 
-/// Matmuls of at most 8 rows x constant weights of <= 4-bit codes -> kernels
-/// streaming two codes per byte with table decodes and block scales once per
-/// block (linalg on tensors, before qopt-fuse; AVX-512 targets).
-std::unique_ptr<Pass> createX86TableGemvPass();
+/// Matmuls of at most 8 rows x constant weights of <= 8-bit codes -> kernels
+/// streaming the codes (two per byte with table decodes up to 4 bits) with
+/// block scales once per block (linalg on tensors, before qopt-fuse;
+/// AVX-512 targets).
+std::unique_ptr<Pass> createX86GemvPass();
 
 /// Appends the x86 lowering to `pm` (anchored on builtin.module).
 void buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &options);

@@ -210,7 +210,8 @@ static std::optional<float> foldScaleHalf(const ScaledDecode &d, BlockArgument v
   Block &body = op.getRegion().front();
   llvm::DenseSet<Operation *> elementOps(d.element.ops.begin(), d.element.ops.end());
   llvm::DenseMap<Value, Attribute> env;
-  env[varying] = x;
+  if (varying)
+    env[varying] = x;
   env[d.element.decoded->getResult(0)] = FloatAttr::get(Float32Type::get(op.getContext()), 1.0);
   for (OpOperand *in : op.getDpsInputOperands()) {
     BlockArgument arg = op.getMatchingBlockArgument(in);
@@ -264,8 +265,13 @@ std::optional<ScaleTable> mlir::qopt::foldScaleTable(const ScaledDecode &d) {
       return std::nullopt; // two varying scale operands
     t.operand = in;
   }
-  if (!t.operand)
-    return std::nullopt;
+  if (!t.operand) { // one scale for the whole tensor
+    std::optional<float> v = foldScaleHalf(d, BlockArgument(), Attribute());
+    if (!v)
+      return std::nullopt;
+    t.multiplier = *v;
+    return t;
+  }
   BlockArgument arg = op.getMatchingBlockArgument(t.operand);
   Type et = arg.getType();
   unsigned width = et.getIntOrFloatBitWidth();

@@ -56,7 +56,9 @@ struct ScaledDecode {
 /// NVFP4's tensor scale), folded at compile time:
 ///  - an operand of at most 8 bits (E8M0, E4M3, ...): `table` holds the
 ///    scale for each of its 2^w bit patterns;
-///  - an f32 operand x: the scale is x * `multiplier` (table empty).
+///  - an f32 operand x: the scale is x * `multiplier` (table empty);
+///  - no varying operand (one scale for the tensor): `multiplier` (operand
+///    null, table empty).
 struct ScaleTable {
   OpOperand *operand = nullptr;
   SmallVector<float> table;

@@ -1,10 +1,12 @@
-// qopt-x86-table-gemv: few-row matmuls of <= 4-bit weights stream two codes
-// per byte through a 16-entry table, with block scales once per block, read
-// in their stored format.
-// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-int4-g32 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=INT4
-// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-mxfp4 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=MXFP4
-// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-nvfp4 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=NVFP4
-// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w8a16-int8 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-table-gemv | FileCheck %s --check-prefix=INT8
+// qopt-x86-gemv: few-row matmuls of quantized weights stream the codes (two
+// per byte through a 16-entry table up to 4 bits; one per byte, decoded by the
+// element ops on vectors, up to 8 bits), with block scales once per block,
+// read in their stored format.
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-int4-g32 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=INT4
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-mxfp4 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=MXFP4
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-nvfp4 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=NVFP4
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w8a16-int8 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=INT8
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w8a16-fp8 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=FP8
 
 // 3 rows, K = 64, N = 128: two column tiles of 64 on threads.
 func.func @gemv(%x: tensor<3x64xf32>) -> tensor<3x128xf32> {
@@ -46,10 +48,24 @@ func.func @gemv(%x: tensor<3x64xf32>) -> tensor<3x128xf32> {
 // NVFP4: vector.bitcast {{.*}} : vector<16xf8E4M3FN> to vector<16xi8>
 // NVFP4-NOT: qopt.matmul
 //
-// 8-bit codes have no 16-entry table: left alone.
+// 8-bit codes: one per byte, decoded by the element ops rebuilt on vectors
+// (sign extension and conversion for int8), the per-channel f32 scales read
+// once per block (one block: K).
 // INT8-LABEL: func.func @gemv
-// INT8-NOT: nibble_codes
-// INT8: qopt.matmul
+// INT8: arith.constant dense_resource<byte_codes> : tensor<2x64x64xi8>
+// INT8: vector.transfer_read {{.*}} : tensor<64x64xi8>, vector<16xi8>
+// INT8: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// INT8: vector.fma
+// INT8: vector.transfer_read %{{.*}} : tensor<1x128xf32>, vector<16xf32>
+// INT8-NOT: qopt.matmul
+//
+// FP8 E4M3 with one scale for the tensor: the scale is a constant splat.
+// FP8-LABEL: func.func @gemv
+// FP8: arith.constant dense_resource<byte_codes> : tensor<2x64x64xi8>
+// FP8: arith.bitcast {{.*}} : vector<16xi32> to vector<16xf32>
+// FP8: vector.fma
+// FP8: arith.constant dense<{{.*}}> : vector<16xf32>
+// FP8-NOT: qopt.matmul
 
 // -----
 
@@ -66,3 +82,7 @@ func.func @rows(%x: tensor<9x64xf32>) -> tensor<9x128xf32> {
 // MXFP4: qopt.matmul
 // NVFP4-LABEL: func.func @rows
 // NVFP4: qopt.matmul
+// INT8-LABEL: func.func @rows
+// INT8: qopt.matmul
+// FP8-LABEL: func.func @rows
+// FP8: qopt.matmul

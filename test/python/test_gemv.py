@@ -1,12 +1,13 @@
-# test/python/test_table_gemv.py - few-row 4-bit GEMV kernels (qopt-x86-table-gemv) vs NumPy.
+# test/python/test_table_gemv.py - few-row 4-bit GEMV kernels (qopt-x86-gemv) vs NumPy.
 """Weight-only 4-bit schemes at 1-8 rows (LLM decode) compile, on AVX-512 CPUs, to
-qopt-x86-table-gemv: two codes per byte, 16-entry table decodes, block sums scaled once per
+qopt-x86-gemv: two codes per byte, 16-entry table decodes, block sums scaled once per
 block with the scales read in their stored format (f32, or E8M0 / E4M3 bytes through a
 folded 256-entry table). Shapes hit the kernel's edges: 1, 3 and 6 rows (no 4-row block, a
 4-row block plus a 2-row tail), N = 320 (five 64-column tiles on threads), K = 320 (padded
 to whole blocks of 128 for int4-g128). The output equals the NumPy emulation of
-x @ fake_quant_W(W) within 1e-4 relative, with and without the kernel (--table-gemv=false),
-and the assembly holds the kernel's nibble shift."""
+x @ fake_quant_W(W) within 1e-4 relative, with and without the kernel (--gemv-kernels=false),
+and the assembly holds the kernel's repacked codes (5 column tiles of 64: nibbles [5, 64, 64],
+bytes [5, 128, 64] for the first layer)."""
 import pathlib
 
 import numpy as np
@@ -18,7 +19,9 @@ from qopt import models, tools
 from scheme_emulation import F32, weight_fq
 from test_quantize_schemes import emulate
 
-SCHEMES = ["w4a16-int4-g32", "w4a16-int4-g128", "w4a16-mxfp4", "w4a16-nvfp4", "w4a16-nf4"]
+SCHEMES = ["w4a16-int4-g32", "w4a16-int4-g128", "w4a16-mxfp4", "w4a16-nvfp4", "w4a16-nf4",
+           "w6a16-mxfp6", "w8a16-int8", "w8a16-fp8", "w8a16-mxfp8", "w8a16-mxint8"]
+NIBBLES = {s for s in SCHEMES if s.startswith("w4")}
 
 
 def _avx512():
@@ -37,11 +40,14 @@ def test_table_gemv_matches_emulation(scheme, rows, tmp_path):
     onnx.save(model, path)
     asm = tools.compile_model(path, "-", f"--scheme={scheme}", "--emit=asm")
     assert asm.returncode == 0, asm.stderr
-    assert "vpsrld\t$4, %zmm" in asm.stdout, f"{scheme}: no table-GEMV kernel in the assembly"
+    codes = "5x64x64xi8" if scheme in NIBBLES else "5x128x64xi8"
+    assert f"__constant_{codes}" in asm.stdout, f"{scheme}: no GEMV kernel codes in the assembly"
+    if scheme in NIBBLES:
+        assert "vpsrld\t$4, %zmm" in asm.stdout
     x = np.random.default_rng(5).standard_normal((rows, 128)).astype(F32)
     np.save(tmp_path / "x.npy", x)
     want = emulate(model, x, lambda w: weight_fq(scheme, w))
-    for flags in ([], ["--table-gemv=false"]):
+    for flags in ([], ["--gemv-kernels=false"]):
         lib = tmp_path / f"mlp{len(flags)}.so"
         c = tools.compile_model(path, lib, f"--scheme={scheme}", *flags)
         assert c.returncode == 0, c.stderr

@@ -1,25 +1,27 @@
-//===- X86TableGemv.cpp - few-row matmuls of 4-bit table-decoded weights --===//
+//===- X86Gemv.cpp - few-row matmuls of constant quantized weights ------===//
 //
-// Part of qopt. qopt-x86-table-gemv: a lowered matmul of at most 8 rows
-// (LLM decode) whose float activation meets constant weights of at most 4
-// bits (INT4, FP4, NF4, any 16-entry codebook, under any block scales) is
-// rewritten into a kernel that streams the codes two per byte and applies
-// the block scales once per block:
+// Part of qopt. qopt-x86-gemv: a lowered matmul of at most 8 rows (LLM
+// decode) whose float activation meets constant weights of at most 8 bits
+// (INT4/INT8, FP4/FP6/FP8, NF4, MX, NVFP4, any codebook) is rewritten into a
+// kernel that streams the codes and applies the block scales once per block:
 //
-//   C[m, n] = sum_kb sw[kb, n] * sum_{k in kb} a[m, k] * table[code[k, n]]
+//   C[m, n] = sum_kb sw[kb, n] * sum_{k in kb} a[m, k] * elem(code[k, n])
 //
-// - the 16-entry f32 table is the weight decode's element half, folded at
-//   compile time (DecodeBody: lib/Format's codec, as emitted, per code);
-// - codes are repacked [N / nc, K / 2, nc] (k = 2kk in the low nibble, 2kk + 1
-//   in the high one): one 16-byte load and zero-extension gives 16 columns of
-//   two rows; `and 15` and `shift 4` select them, and each lookup is a table
-//   gather that qopt-x86-intrinsics makes one `vpermps`;
-// - per element: a lookup and an FMA per row; per block and column vector:
-//   one scale FMA into the output.
+// - elem is the weight decode's element half (DecodeBody: lib/Format's
+//   codec, as emitted). Codes of at most 4 bits are repacked [N / nc, K / 2,
+//   nc] (k = 2kk in the low nibble, 2kk + 1 in the high one): one 16-byte
+//   load and zero-extension gives 16 columns of two rows, `and 15` and
+//   `shift 4` select them, and each decodes by a 16-entry table gather that
+//   qopt-x86-intrinsics makes one `vpermps`. Wider codes go one per byte
+//   ([N / nc, K, nc]) and decode by the element ops rebuilt on vectors.
+// - the block scales are read in their stored format in the block epilogue
+//   (f32, or 8-bit scale codes through a 256-entry table folded at compile
+//   time: foldScaleTable), once per block and 16 columns.
 // Register blocks are up to 4 rows x 64 columns; column tiles of 64 (one
-// contiguous [K/2, 64] byte panel each) run on threads, the reduction is split by block only (results do not depend on
-// the thread count). The summation differs from the per-element decode
-// (block sums, then scaled): float round-off only.
+// contiguous byte panel each) run on threads; the reduction is split by
+// block only (results do not depend on the thread count). The summation
+// differs from the per-element decode (block sums, then scaled): float
+// round-off only.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Pipeline/Pipelines.h"
@@ -34,6 +36,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Pass/Pass.h"
 
 using namespace mlir;
@@ -46,14 +50,15 @@ constexpr int64_t kLanes = 16;
 constexpr int64_t kMaxRows = 8;
 constexpr int64_t kRows = 4;
 
-struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TableGemvPass)
-  TableGemvPass() = default;
-  TableGemvPass(const TableGemvPass &other) : PassWrapper(other) {}
-  StringRef getArgument() const final { return "qopt-x86-table-gemv"; }
+struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GemvPass)
+  GemvPass() = default;
+  GemvPass(const GemvPass &other) : PassWrapper(other) {}
+  StringRef getArgument() const final { return "qopt-x86-gemv"; }
   StringRef getDescription() const final {
-    return "Matmuls of at most 8 rows x constant weights of <= 4-bit codes -> kernels streaming "
-           "two codes per byte, 16-entry table decodes (vpermps), block scales once per block";
+    return "Matmuls of at most 8 rows x constant weights of <= 8-bit codes -> kernels streaming "
+           "the codes (two per byte with 16-entry table decodes up to 4 bits), block scales once "
+           "per block";
   }
   Option<int64_t> parallelN{*this, "parallel-n",
                             llvm::cl::desc("Preferred column tile run by one thread"),
@@ -70,6 +75,7 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
     SmallVector<float> table;
     MatmulForm form;
     int64_t block;
+    bool nibbles;
   };
 
   std::optional<Plan> match(linalg::GenericOp op) {
@@ -78,14 +84,20 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
       return std::nullopt;
     auto wDecode = op.getDpsInputs()[1].getDefiningOp<linalg::GenericOp>();
     std::optional<ScaledDecode> weight = wDecode ? matchScaledDecode(wDecode) : std::nullopt;
-    if (!weight || cast<IntegerType>(weight->element.code.getType()).getWidth() > 4 ||
-        !constantCodes(weight->codes->get()))
+    if (!weight || !constantCodes(weight->codes->get()))
       return std::nullopt;
+    // Codes of at most 4 bits decode by a table (and go two per byte);
+    // wider ones by the element ops themselves, vectorized.
+    bool nibbles = cast<IntegerType>(weight->element.code.getType()).getWidth() <= 4;
     std::optional<SmallVector<float>> table = weight->element.table();
     int64_t block = weight->scaleBlock(0, form->k);
-    if (!table || !block || block % 2)
+    if (!table || !block || (nibbles && block % 2))
       return std::nullopt;
-    return Plan{op, *weight, *table, *form, block};
+    if (!nibbles && !llvm::all_of(weight->element.ops, [](Operation *op) {
+          return op->hasTrait<OpTrait::Elementwise>() && op->getNumResults() == 1;
+        }))
+      return std::nullopt;
+    return Plan{op, *weight, *table, *form, block, nibbles};
   }
 
   void runOnOperation() override {
@@ -101,6 +113,8 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
   /// Whether the folded scale operand is indexed (g(k)..., n): contiguous
   /// along the columns, every other index a function of k alone.
   static bool stridedScaleMap(const ScaledDecode &d, const ScaleTable &t) {
+    if (!t.operand)
+      return true; // one scale for the tensor
     linalg::GenericOp dop = d.op;
     AffineMap map = dop.getMatchingIndexingMap(t.operand);
     if (map.getNumResults() == 0 || map.getResults().back() != getAffineDimExpr(1, map.getContext()))
@@ -117,6 +131,9 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
   Value storedScales(OpBuilder &b, Location loc, const ScaleTable &t, Value table, Value scales,
                      Value kbIv, Value col) const {
     const ScaledDecode &d = current->weight;
+    if (!t.operand)
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getF32Type()), t.multiplier));
     linalg::GenericOp dop = d.op;
     AffineMap map = dop.getMatchingIndexingMap(t.operand);
     MLIRContext *ctx = b.getContext();
@@ -149,10 +166,54 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
 
   const Plan *current = nullptr;
 
-  /// Codes two per byte, [T, K / 2, nc].
+  /// The element half of the decode applied to 16 codes (bytes holding codes
+  /// of `e.code`'s width): each scalar op rebuilt on vectors, constants
+  /// splatted.
+  static Value decodeElements(OpBuilder &b, Location loc, const ElementDecode &e, Value bytes) {
+    auto vec = [](Type t) { return VectorType::get({kLanes}, t); };
+    Value code = bytes;
+    if (e.code.getType() != b.getI8Type())
+      code = arith::TruncIOp::create(b, loc, vec(e.code.getType()), bytes);
+    IRMapping map;
+    map.map(e.code, code);
+    for (Operation *op : e.ops) {
+      SmallVector<Value> operands;
+      for (Value v : op->getOperands()) {
+        if (Value m = map.lookupOrNull(v)) {
+          operands.push_back(m);
+          continue;
+        }
+        Attribute c;
+        matchPattern(v, m_Constant(&c));
+        operands.push_back(arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(vec(v.getType()), ArrayRef<Attribute>{c})));
+      }
+      OperationState state(loc, op->getName());
+      state.addOperands(operands);
+      state.addAttributes(op->getAttrs());
+      state.addTypes(vec(op->getResult(0).getType()));
+      map.map(op->getResult(0), b.create(state)->getResult(0));
+    }
+    return map.lookup(e.decoded->getResult(0));
+  }
+
+  /// Codes of at most 4 bits two per byte, [T, K / 2, nc]; wider codes one
+  /// per byte, [T, K, nc].
   Value packCodes(OpBuilder &b, Location loc, const Plan &p, int64_t nc) {
     SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
     int64_t k = p.form.k, n = p.form.n, t = n / nc;
+    if (!p.nibbles) {
+      std::vector<char> bytes(size_t(k * n));
+      for (int64_t tt = 0; tt < t; ++tt)
+        for (int64_t kk = 0; kk < k; ++kk)
+          for (int64_t c = 0; c < nc; ++c)
+            bytes[size_t((tt * k + kk) * nc + c)] = char(codes[size_t(kk * n + tt * nc + c)]);
+      return arith::ConstantOp::create(
+          b, loc,
+          DenseResourceElementsAttr::get(
+              RankedTensorType::get({t, k, nc}, b.getI8Type()), "byte_codes",
+              HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
+    }
     std::vector<char> bytes(size_t(k / 2 * n));
     for (int64_t tt = 0; tt < t; ++tt)
       for (int64_t kk = 0; kk < k / 2; ++kk)
@@ -181,23 +242,29 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
     const int64_t nc = columnTile(n, parallelN);
     const int64_t nr = nc % 64 == 0 ? 64 : nc % 32 == 0 ? 32 : 16;
     const int64_t lanes = nr / kLanes;
+    const int64_t g = p.nibbles ? 2 : 1; // rows of K per byte
     Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
     auto f32x16 = VectorType::get({kLanes}, f32);
     auto i32x16 = VectorType::get({kLanes}, i32);
     auto idxx16 = VectorType::get({kLanes}, b.getIndexType());
 
     Value codes = packCodes(b, loc, p, nc);
-    SmallVector<float> table16(16, 0.0f);
-    llvm::copy(p.table, table16.begin());
-    Value table = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(RankedTensorType::get({16}, f32), ArrayRef(table16)));
+    Value table; // codes of at most 4 bits: the 16-entry decode table
+    if (p.nibbles) {
+      SmallVector<float> table16(16, 0.0f);
+      llvm::copy(p.table, table16.begin());
+      table = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(RankedTensorType::get({16}, f32), ArrayRef(table16)));
+    }
     // Block scales: read in their stored format in the block epilogue (a
     // 256-entry table folded at compile time for 8-bit scale codes, or f32
     // times a constant), else computed into an f32 [KB, N] tensor first.
     std::optional<ScaleTable> folded = foldScaleTable(p.weight);
     if (folded && !stridedScaleMap(p.weight, *folded))
       folded.reset();
-    Value sw = folded ? folded->operand->get() : p.weight.buildScales(b, loc, 0, block, 1.0f);
+    Value sw = !folded                ? p.weight.buildScales(b, loc, 0, block, 1.0f)
+               : folded->operand ? folded->operand->get()
+                                 : Value();
     Value scaleTable;
     if (folded && !folded->table.empty())
       scaleTable = arith::ConstantOp::create(
@@ -230,48 +297,43 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
             Value zero = arith::ConstantOp::create(kbb, loc, kbb.getZeroAttr(f32x16));
             // Few rows: even and odd k in separate accumulators, so each FMA
             // chain has one FMA per pair of k (latency-bound otherwise).
-            const bool split = mr * lanes * 2 <= 16;
+            const bool split = g == 2 && mr * lanes * 2 <= 16;
             const int64_t perRow = split ? 2 * lanes : lanes;
             SmallVector<Value> inits(mr * perRow, zero);
-            Value perBlock = idx(kbb, block / 2);
+            Value perBlock = idx(kbb, block / g);
             Value lb = arith::MulIOp::create(kbb, loc, kbIv, perBlock);
             Value ub = arith::AddIOp::create(kbb, loc, lb, perBlock);
             auto kLoop = scf::ForOp::create(
                 kbb, loc, lb, ub, idx(kbb, 1), inits,
-                [&](OpBuilder &kk, Location, Value pair, ValueRange accs) {
-                  SmallVector<Value> lo, hi;
+                [&](OpBuilder &kk, Location, Value group, ValueRange accs) {
+                  // elems[i][j]: row g * group + i of K, columns n0 + 16 j.
+                  SmallVector<SmallVector<Value>> elems(g);
                   for (int64_t j = 0; j < lanes; ++j) {
                     Value col = arith::AddIOp::create(kk, loc, n0, idx(kk, j * kLanes));
                     Value bytes = vector::TransferReadOp::create(
-                        kk, loc, VectorType::get({kLanes}, i8), ct, ValueRange{pair, col}, padI8,
+                        kk, loc, VectorType::get({kLanes}, i8), ct, ValueRange{group, col}, padI8,
                         ArrayRef<bool>{true});
-                    Value wide = arith::ExtUIOp::create(kk, loc, i32x16, bytes);
-                    lo.push_back(lookup(kk, arith::AndIOp::create(kk, loc, wide, fifteen)));
-                    hi.push_back(lookup(kk, arith::ShRUIOp::create(kk, loc, wide, four)));
+                    if (g == 2) {
+                      Value wide = arith::ExtUIOp::create(kk, loc, i32x16, bytes);
+                      elems[0].push_back(lookup(kk, arith::AndIOp::create(kk, loc, wide, fifteen)));
+                      elems[1].push_back(lookup(kk, arith::ShRUIOp::create(kk, loc, wide, four)));
+                    } else {
+                      elems[0].push_back(decodeElements(kk, loc, p.weight.element, bytes));
+                    }
                   }
-                  Value k0 = arith::MulIOp::create(kk, loc, pair, idx(kk, 2));
-                  Value k1 = arith::AddIOp::create(kk, loc, k0, idx(kk, 1));
-                  SmallVector<Value> next, pending;
+                  SmallVector<Value> next(accs.begin(), accs.end());
                   for (int64_t r = 0; r < mr; ++r) {
                     Value m = arith::AddIOp::create(kk, loc, m0, idx(kk, r));
-                    Value a0 = vector::BroadcastOp::create(
-                        kk, loc, f32x16, tensor::ExtractOp::create(kk, loc, a, ValueRange{m, k0}));
-                    Value a1 = vector::BroadcastOp::create(
-                        kk, loc, f32x16, tensor::ExtractOp::create(kk, loc, a, ValueRange{m, k1}));
-                    for (int64_t j = 0; j < lanes; ++j) {
-                      Value even = accs[r * perRow + j];
-                      Value odd = split ? accs[r * perRow + lanes + j] : Value();
-                      even = vector::FMAOp::create(kk, loc, a0, lo[j], even);
-                      if (split)
-                        odd = vector::FMAOp::create(kk, loc, a1, hi[j], odd);
-                      else
-                        even = vector::FMAOp::create(kk, loc, a1, hi[j], even);
-                      next.push_back(even);
-                      if (split)
-                        pending.push_back(odd);
+                    for (int64_t i = 0; i < g; ++i) {
+                      Value kIdx = arith::AddIOp::create(
+                          kk, loc, arith::MulIOp::create(kk, loc, group, idx(kk, g)), idx(kk, i));
+                      Value av = vector::BroadcastOp::create(
+                          kk, loc, f32x16, tensor::ExtractOp::create(kk, loc, a, ValueRange{m, kIdx}));
+                      for (int64_t j = 0; j < lanes; ++j) {
+                        Value &acc = next[r * perRow + (split ? i * lanes : 0) + j];
+                        acc = vector::FMAOp::create(kk, loc, av, elems[i][j], acc);
+                      }
                     }
-                    next.append(pending);
-                    pending.clear();
                   }
                   scf::YieldOp::create(kk, loc, next);
                 });
@@ -325,6 +387,6 @@ struct TableGemvPass : PassWrapper<TableGemvPass, OperationPass<func::FuncOp>> {
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::qopt::createX86TableGemvPass() {
-  return std::make_unique<TableGemvPass>();
+std::unique_ptr<Pass> mlir::qopt::createX86GemvPass() {
+  return std::make_unique<GemvPass>();
 }
