@@ -40,6 +40,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Pass/Pass.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::qopt;
 using namespace mlir::qopt::x86;
@@ -76,6 +78,10 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     MatmulForm form;
     int64_t block;
     bool nibbles;
+    /// 8-bit minifloat codes that are IEEE half bit patterns (sign at bit
+    /// 15, the rest shifted left by halfShift) times 2^halfExp, for every
+    /// code the weights use; halfShift < 0 otherwise.
+    int halfShift = -1, halfExp = 0;
   };
 
   std::optional<Plan> match(linalg::GenericOp op) {
@@ -97,7 +103,10 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
           return op->hasTrait<OpTrait::Elementwise>() && op->getNumResults() == 1;
         }))
       return std::nullopt;
-    return Plan{op, *weight, *table, *form, block, nibbles};
+    Plan p{op, *weight, *table, *form, block, nibbles};
+    if (!nibbles)
+      findHalfRoute(p);
+    return p;
   }
 
   void runOnOperation() override {
@@ -165,6 +174,83 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
   }
 
   const Plan *current = nullptr;
+
+  /// FP8 and other 8-bit minifloats: if each used code c, read as the half
+  /// (c & 0x80) << 8 | (c & 0x7f) << s, times 2^e, is its decoded value
+  /// (E5M2: s = 8, e = 0; E4M3: s = 7, e = 8), the kernel decodes with a
+  /// shift and one vcvtph2ps instead of the codec's ops. Checked per code
+  /// against the decode table, so lib/Format stays the only definition.
+  static void findHalfRoute(Plan &p) {
+    if (cast<IntegerType>(p.weight.element.code.getType()).getWidth() != 8)
+      return;
+    SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
+    llvm::SmallDenseSet<uint32_t, 256> used(codes.begin(), codes.end());
+    auto half = [](uint32_t bits) { // IEEE binary16 -> float
+      return APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToFloat();
+    };
+    for (int shift = 1; shift <= 8; ++shift) {
+      // The exponent from the largest code's ratio, then every code checked.
+      std::optional<int> exp;
+      bool ok = true;
+      for (uint32_t c : used) {
+        uint32_t bits = ((c & 0x80u) << 8) | ((c & 0x7Fu) << shift);
+        if (bits & ~0xFFFFu) {
+          ok = false;
+          break;
+        }
+        float h = half(bits), want = p.table[c];
+        if (!std::isfinite(h) || !std::isfinite(want)) {
+          ok = false;
+          break;
+        }
+        if (!exp && h != 0 && want != 0) {
+          int eh, ew;
+          std::frexp(h, &eh);
+          std::frexp(want, &ew);
+          exp = ew - eh;
+        }
+      }
+      if (!ok)
+        continue;
+      int e = exp.value_or(0);
+      for (uint32_t c : used) {
+        uint32_t bits = ((c & 0x80u) << 8) | ((c & 0x7Fu) << shift);
+        float v = std::ldexp(half(bits), e);
+        if (v != p.table[c] || std::signbit(v) != std::signbit(p.table[c])) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        p.halfShift = shift;
+        p.halfExp = e;
+        return;
+      }
+    }
+  }
+
+  /// 16 codes decoded through the half route (see findHalfRoute).
+  static Value decodeHalf(OpBuilder &b, Location loc, const Plan &p, Value bytes) {
+    auto vec = [](Type t) { return VectorType::get({kLanes}, t); };
+    Type i16 = b.getI16Type();
+    auto splat = [&](int v) {
+      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(i16), int16_t(v)));
+    };
+    Value w = arith::ExtUIOp::create(b, loc, vec(i16), bytes);
+    Value sign = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, w, splat(0x80)),
+                                       splat(8));
+    Value mag = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, w, splat(0x7F)),
+                                      splat(p.halfShift));
+    Value h = arith::BitcastOp::create(b, loc, vec(b.getF16Type()),
+                                       arith::OrIOp::create(b, loc, sign, mag));
+    Value f = arith::ExtFOp::create(b, loc, vec(b.getF32Type()), h);
+    if (p.halfExp == 0)
+      return f;
+    return arith::MulFOp::create(
+        b, loc, f,
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(b.getF32Type()),
+                                                                 std::ldexp(1.0f, p.halfExp))));
+  }
 
   /// The element half of the decode applied to 16 codes (bytes holding codes
   /// of `e.code`'s width): each scalar op rebuilt on vectors, constants
@@ -318,7 +404,9 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
                       elems[0].push_back(lookup(kk, arith::AndIOp::create(kk, loc, wide, fifteen)));
                       elems[1].push_back(lookup(kk, arith::ShRUIOp::create(kk, loc, wide, four)));
                     } else {
-                      elems[0].push_back(decodeElements(kk, loc, p.weight.element, bytes));
+                      elems[0].push_back(p.halfShift >= 0
+                                             ? decodeHalf(kk, loc, p, bytes)
+                                             : decodeElements(kk, loc, p.weight.element, bytes));
                     }
                   }
                   SmallVector<Value> next(accs.begin(), accs.end());
