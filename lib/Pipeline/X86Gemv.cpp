@@ -175,7 +175,7 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
 
   const Plan *current = nullptr;
 
-  /// FP8 and other 8-bit minifloats: if each used code c, read as the half
+  /// FP8 and other 8-bit minifloats: if each code c, read as the half
   /// (c & 0x80) << 8 | (c & 0x7f) << s, times 2^e, is its decoded value
   /// (E5M2: s = 8, e = 0; E4M3: s = 7, e = 8), the kernel decodes with a
   /// shift and one vcvtph2ps instead of the codec's ops. Checked per code
@@ -183,8 +183,14 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
   static void findHalfRoute(Plan &p) {
     if (cast<IntegerType>(p.weight.element.code.getType()).getWidth() != 8)
       return;
+    // Every code whose decoded value is finite must match (a property of the
+    // format, not of the weights); codes decoding to NaN or Inf are checked
+    // only if the weights use them.
     SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
     llvm::SmallDenseSet<uint32_t, 256> used(codes.begin(), codes.end());
+    for (uint32_t c = 0; c < 256; ++c)
+      if (std::isfinite(p.table[c]))
+        used.insert(c);
     auto half = [](uint32_t bits) { // IEEE binary16 -> float
       return APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToFloat();
     };

@@ -16,9 +16,16 @@
 // RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w8a16-int8 --emit=asm -o - | FileCheck %s --check-prefix=INT8
 // INT8: vpmovsxbd {{.*}}%zmm
 // INT8: vcvtdq2ps %zmm
-// INT8: vmulps {{.*}}%zmm
-// INT8: vaddps {{.*}}%zmm
+// INT8: vfmadd{{[0-9]+}}ps {{.*}}%zmm
 // INT8-NOT: vcvtsi2ss
+//
+// FP8 E4M3 weights, one row: codes shifted into half bit patterns and
+// converted with vcvtph2ps (the half route), no scalar conversion.
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w8a16-fp8 --emit=asm -o - | FileCheck %s --check-prefix=FP8
+// FP8: vpsllw $7
+// FP8: vcvtph2ps {{.*}}%zmm
+// FP8: vfmadd231ps {{.*}}%zmm
+// FP8-NOT: vcvtsi2ss
 //
 // 4-bit weights, one row (qopt-x86-gemv): 16 bytes of codes (two rows
 // of K per byte) zero-extended to dwords, the high nibble shifted down, and
