@@ -41,6 +41,7 @@
 #include "mlir/Pass/Pass.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -165,6 +166,20 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     }
     auto i8x16 = VectorType::get({kLanes}, b.getI8Type());
     Value bytes = et.isInteger(8) ? raw : vector::BitCastOp::create(b, loc, i8x16, raw).getResult();
+    if (scaleRoute.kind == ScaleRoute::Half)
+      return halfToF32(b, loc, bytes, scaleRoute.shift, scaleRoute.factor);
+    if (scaleRoute.kind == ScaleRoute::Exponent) {
+      auto i32x16 = VectorType::get({kLanes}, b.getI32Type());
+      Value e = arith::ShLIOp::create(
+          b, loc, arith::ExtUIOp::create(b, loc, i32x16, bytes),
+          arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, int32_t(23))));
+      Value f = arith::BitcastOp::create(b, loc, f32x16, e);
+      if (scaleRoute.factor == 1.0f)
+        return f;
+      return arith::MulFOp::create(
+          b, loc, f,
+          arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32x16, scaleRoute.factor)));
+    }
     Value wide = arith::ExtUIOp::create(b, loc, VectorType::get({kLanes}, b.getI32Type()), bytes);
     Value ix = arith::IndexCastOp::create(b, loc, VectorType::get({kLanes}, b.getIndexType()), wide);
     Value mask = arith::ConstantOp::create(
@@ -191,9 +206,7 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     for (uint32_t c = 0; c < 256; ++c)
       if (std::isfinite(p.table[c]))
         used.insert(c);
-    auto half = [](uint32_t bits) { // IEEE binary16 -> float
-      return APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToFloat();
-    };
+    auto half = halfValue;
     for (int shift = 1; shift <= 8; ++shift) {
       // The exponent from the largest code's ratio, then every code checked.
       std::optional<int> exp;
@@ -235,8 +248,9 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     }
   }
 
-  /// 16 codes decoded through the half route (see findHalfRoute).
-  static Value decodeHalf(OpBuilder &b, Location loc, const Plan &p, Value bytes) {
+  /// 16 bytes read as half bit patterns ((c & 0x80) << 8 | (c & 0x7f) << shift)
+  /// and converted to f32 (vcvtph2ps), times `factor`.
+  static Value halfToF32(OpBuilder &b, Location loc, Value bytes, int shift, float factor) {
     auto vec = [](Type t) { return VectorType::get({kLanes}, t); };
     Type i16 = b.getI16Type();
     auto splat = [&](int v) {
@@ -246,17 +260,95 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     Value sign = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, w, splat(0x80)),
                                        splat(8));
     Value mag = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, w, splat(0x7F)),
-                                      splat(p.halfShift));
+                                      splat(shift));
     Value h = arith::BitcastOp::create(b, loc, vec(b.getF16Type()),
                                        arith::OrIOp::create(b, loc, sign, mag));
     Value f = arith::ExtFOp::create(b, loc, vec(b.getF32Type()), h);
-    if (p.halfExp == 0)
+    if (factor == 1.0f)
       return f;
     return arith::MulFOp::create(
         b, loc, f,
-        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(b.getF32Type()),
-                                                                 std::ldexp(1.0f, p.halfExp))));
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(b.getF32Type()), factor)));
   }
+
+  /// 16 codes decoded through the half route (see findHalfRoute).
+  static Value decodeHalf(OpBuilder &b, Location loc, const Plan &p, Value bytes) {
+    return halfToF32(b, loc, bytes, p.halfShift, std::ldexp(1.0f, p.halfExp));
+  }
+
+  static float halfValue(uint32_t bits) {
+    return APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToFloat();
+  }
+
+  /// How 8-bit scale codes become f32 in the epilogue: a gather from the
+  /// folded table, or, when the table entry of every code the weights use is
+  /// a bit-field move times one factor, that move: E8M0 as `c << 23`
+  /// (shift 23), E4M3 as a half pattern (shift 7, vcvtph2ps).
+  struct ScaleRoute {
+    enum Kind { Gather, Exponent, Half } kind = Gather;
+    int shift = 0;
+    float factor = 1.0f;
+  };
+  static ScaleRoute chooseScaleRoute(const ScaleTable &t) {
+    ScaleRoute none;
+    DenseElementsAttr cst;
+    SmallVector<uint8_t> raw;
+    if (matchPattern(t.operand->get(), m_Constant(&cst))) {
+      if (cst.getElementType().getIntOrFloatBitWidth() != 8)
+        return none;
+      for (char c : cst.getRawData())
+        raw.push_back(uint8_t(c));
+    } else if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(
+                   t.operand->get().getDefiningOp() ? t.operand->get().getDefiningOp()->getAttr("value")
+                                                    : Attribute())) {
+      if (!res.getRawHandle().getBlob())
+        return none;
+      for (char c : res.getRawHandle().getBlob()->getData())
+        raw.push_back(uint8_t(c));
+    } else {
+      return none;
+    }
+    llvm::SmallDenseSet<uint32_t, 256> used(raw.begin(), raw.end());
+    auto tryRoute = [&](ScaleRoute r, auto base) -> std::optional<ScaleRoute> {
+      // The factor from a code whose base is a power of two (the division
+      // is then exact), then every used code checked.
+      std::optional<float> factor;
+      for (uint32_t c = 0; c < t.table.size() && !factor; ++c) {
+        std::optional<float> v = base(c);
+        int e;
+        if (v && std::isfinite(*v) && *v != 0 && std::frexp(std::fabs(*v), &e) == 0.5f &&
+            std::isfinite(t.table[c]) && t.table[c] != 0)
+          factor = t.table[c] / *v;
+      }
+      for (uint32_t c : used) {
+        std::optional<float> v = base(c);
+        if (!v || !std::isfinite(*v) || !std::isfinite(t.table[c]))
+          return std::nullopt;
+      }
+      r.factor = factor.value_or(1.0f);
+      for (uint32_t c : used)
+        if (*base(c) * r.factor != t.table[c])
+          return std::nullopt;
+      return r;
+    };
+    auto exponent = [](uint32_t c) -> std::optional<float> {
+      if (c == 0 || c == 255)
+        return std::nullopt;
+      uint32_t bits = c << 23;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return f;
+    };
+    auto half7 = [](uint32_t c) -> std::optional<float> {
+      return halfValue(((c & 0x80u) << 8) | ((c & 0x7Fu) << 7));
+    };
+    if (auto r = tryRoute({ScaleRoute::Exponent, 23, 1.0f}, exponent))
+      return *r;
+    if (auto r = tryRoute({ScaleRoute::Half, 7, 1.0f}, half7))
+      return *r;
+    return none;
+  }
+  ScaleRoute scaleRoute; ///< of the matmul being rewritten
 
   /// The element half of the decode applied to 16 codes (bytes holding codes
   /// of `e.code`'s width): each scalar op rebuilt on vectors, constants
@@ -357,8 +449,9 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     Value sw = !folded                ? p.weight.buildScales(b, loc, 0, block, 1.0f)
                : folded->operand ? folded->operand->get()
                                  : Value();
+    scaleRoute = folded && !folded->table.empty() ? chooseScaleRoute(*folded) : ScaleRoute();
     Value scaleTable;
-    if (folded && !folded->table.empty())
+    if (folded && !folded->table.empty() && scaleRoute.kind == ScaleRoute::Gather)
       scaleTable = arith::ConstantOp::create(
           b, loc,
           DenseElementsAttr::get(RankedTensorType::get({int64_t(folded->table.size())}, f32),

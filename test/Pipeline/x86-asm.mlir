@@ -32,18 +32,18 @@
 // each code decoded by a 16-entry table permute (vpermps/vpermd: the table
 // folded at compile time from the format's decode) in zmm registers, for
 // integer, minifloat and codebook formats alike; FMAs into block sums. No
-// per-element conversion; f32 group scales need no gather at all, E8M0 block
-// scales one table gather per 32 x 16 weights.
+// per-element conversion and no gather: f32 group scales are read as they
+// are, E8M0 block scales decode by an exponent-field shift.
 // RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-int4-g32 --emit=asm -o - | FileCheck %s --check-prefixes=LUT,NOGATHER
 // RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-nf4 --emit=asm -o - | FileCheck %s --check-prefixes=LUT,NOGATHER
-// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-mxfp4 --emit=asm -o - | FileCheck %s --check-prefixes=LUT,SCALEGATHER
+// RUN: qopt-compile %t-m1.onnx --mcpu=x86-64-v4 --scheme=w4a16-mxfp4 --emit=asm -o - | FileCheck %s --check-prefixes=LUT,NOGATHER,E8M0
 // LUT: vpmovzxbd {{.*}}%zmm
 // LUT: vperm{{d|ps}} %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
 // LUT: vpsrld $4, %zmm
 // LUT: vfmadd231ps {{.*}}%zmm
 // LUT-NOT: vcvtsi2ss
 // NOGATHER-NOT: vgather
-// SCALEGATHER: vgatherdps
+// E8M0: vpslld $23, %zmm
 //
 // The generic decoding kernel (--gemv-kernels=false) decodes through the same
 // table permutes.

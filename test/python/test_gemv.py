@@ -44,6 +44,9 @@ def test_table_gemv_matches_emulation(scheme, rows, tmp_path):
     assert f"__constant_{codes}" in asm.stdout, f"{scheme}: no GEMV kernel codes in the assembly"
     if scheme in NIBBLES:
         assert "vpsrld\t$4, %zmm" in asm.stdout
+    if scheme in ("w4a16-nvfp4", "w8a16-fp8", "w8a16-mxfp8"):  # E4M3 scales or codes: half route
+        assert "vcvtph2ps" in asm.stdout
+    assert "vgatherdps" not in asm.stdout
     x = np.random.default_rng(5).standard_normal((rows, 128)).astype(F32)
     np.save(tmp_path / "x.npy", x)
     want = emulate(model, x, lambda w: weight_fq(scheme, w))
