@@ -355,12 +355,23 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
   /// splatted.
   static Value decodeElements(OpBuilder &b, Location loc, const ElementDecode &e, Value bytes) {
     auto vec = [](Type t) { return VectorType::get({kLanes}, t); };
+    // Narrower codes sit zero-extended in their bytes: a zero extension of
+    // the code reads the byte itself (no vector of i6, which LLVM widens
+    // slowly); any other use gets the truncated code.
     Value code = bytes;
-    if (e.code.getType() != b.getI8Type())
-      code = arith::TruncIOp::create(b, loc, vec(e.code.getType()), bytes);
+    bool narrow = e.code.getType() != b.getI8Type();
     IRMapping map;
-    map.map(e.code, code);
     for (Operation *op : e.ops) {
+      if (narrow && isa<arith::ExtUIOp>(op) && op->getOperand(0) == e.code) {
+        map.map(op->getResult(0), arith::ExtUIOp::create(b, loc, vec(op->getResult(0).getType()),
+                                                        bytes)
+                                      .getResult());
+        continue;
+      }
+      if (narrow && !map.contains(e.code) && llvm::is_contained(op->getOperands(), e.code))
+        map.map(e.code, arith::TruncIOp::create(b, loc, vec(e.code.getType()), bytes).getResult());
+      if (!narrow)
+        map.map(e.code, code);
       SmallVector<Value> operands;
       for (Value v : op->getOperands()) {
         if (Value m = map.lookupOrNull(v)) {
