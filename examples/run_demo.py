@@ -121,7 +121,8 @@ def schemes_table(tmp, block, rng):
               f"{sq:8.1f} {ms:8.3f} {ref_ms / ms:7.2f}x")
     print("(SQNR of the block's output against the FP32 build; weights KB: the quantized linear "
           "layers incl. scales;\n lib KB: the shared library (4-bit codes two per byte, wider codes "
-          f"one per byte); latency: median of 100 runs, {THREADS} threads)")
+          "one per byte; on AVX512-VNNI, w*a4/a8 integer-element schemes keep one byte per weight "
+          f"for vpdpbusd); latency: median of 100 runs, {THREADS} threads)")
 
 
 if __name__ == "__main__":
