@@ -59,36 +59,50 @@ std::optional<ElementDecode> mlir::qopt::analyzeElementDecode(Block &body,
   return d;
 }
 
+/// Folds `ops` in order, each operand taken from `env` (which receives the
+/// results) or a constant, and returns `result` as a float; nothing if some op
+/// does not fold to a constant. The one evaluator of decode bodies at compile
+/// time.
+static std::optional<float> foldInOrder(ArrayRef<Operation *> ops,
+                                        llvm::DenseMap<Value, Attribute> &env, Value result) {
+  auto attrOf = [&](Value v) -> Attribute {
+    if (Attribute a = env.lookup(v))
+      return a;
+    Attribute a;
+    matchPattern(v, m_Constant(&a));
+    return a;
+  };
+  for (Operation *p : ops) {
+    if (p->getNumResults() != 1 || p->getNumRegions() != 0)
+      return std::nullopt;
+    SmallVector<Attribute> operands;
+    for (Value v : p->getOperands())
+      operands.push_back(attrOf(v));
+    SmallVector<OpFoldResult> folded;
+    if (failed(p->fold(operands, folded)) || folded.size() != 1)
+      return std::nullopt;
+    Attribute a = isa<Attribute>(folded[0]) ? cast<Attribute>(folded[0])
+                                            : attrOf(cast<Value>(folded[0]));
+    if (!a)
+      return std::nullopt;
+    env[p->getResult(0)] = a;
+  }
+  auto f = dyn_cast_or_null<FloatAttr>(attrOf(result));
+  if (!f)
+    return std::nullopt;
+  return f.getValue().convertToFloat();
+}
+
 std::optional<SmallVector<float>> ElementDecode::table() const {
   unsigned width = cast<IntegerType>(code.getType()).getWidth();
   SmallVector<float> values;
   for (int64_t c = 0; c < (int64_t(1) << width); ++c) {
     llvm::DenseMap<Value, Attribute> env;
     env[code] = IntegerAttr::get(code.getType(), APInt(width, uint64_t(c)));
-    auto attrOf = [&](Value v) -> Attribute {
-      if (Attribute a = env.lookup(v))
-        return a;
-      Attribute a;
-      matchPattern(v, m_Constant(&a));
-      return a;
-    };
-    for (Operation *p : ops) {
-      SmallVector<Attribute> operands;
-      for (Value v : p->getOperands())
-        operands.push_back(attrOf(v));
-      SmallVector<OpFoldResult> folded;
-      if (failed(p->fold(operands, folded)) || folded.size() != 1)
-        return std::nullopt;
-      Attribute a = isa<Attribute>(folded[0]) ? cast<Attribute>(folded[0])
-                                              : attrOf(cast<Value>(folded[0]));
-      if (!a)
-        return std::nullopt;
-      env[p->getResult(0)] = a;
-    }
-    auto f = dyn_cast_or_null<FloatAttr>(env.lookup(decoded->getResult(0)));
-    if (!f)
+    std::optional<float> v = foldInOrder(ops, env, decoded->getResult(0));
+    if (!v)
       return std::nullopt;
-    values.push_back(f.getValue().convertToFloat());
+    values.push_back(*v);
   }
   return values;
 }
@@ -222,34 +236,11 @@ static std::optional<float> foldScaleHalf(const ScaledDecode &d, BlockArgument v
       return std::nullopt;
     env[arg] = cst.getSplatValue<Attribute>();
   }
-  auto attrOf = [&](Value v) -> Attribute {
-    if (Attribute a = env.lookup(v))
-      return a;
-    Attribute a;
-    matchPattern(v, m_Constant(&a));
-    return a;
-  };
-  for (Operation &inner : body.without_terminator()) {
-    if (elementOps.contains(&inner))
-      continue;
-    if (inner.getNumResults() != 1 || inner.getNumRegions() != 0)
-      return std::nullopt;
-    SmallVector<Attribute> operands;
-    for (Value v : inner.getOperands())
-      operands.push_back(attrOf(v));
-    SmallVector<OpFoldResult> folded;
-    if (failed(inner.fold(operands, folded)) || folded.size() != 1)
-      return std::nullopt;
-    Attribute a = isa<Attribute>(folded[0]) ? cast<Attribute>(folded[0])
-                                            : attrOf(cast<Value>(folded[0]));
-    if (!a)
-      return std::nullopt;
-    env[inner.getResult(0)] = a;
-  }
-  auto f = dyn_cast_or_null<FloatAttr>(attrOf(body.getTerminator()->getOperand(0)));
-  if (!f)
-    return std::nullopt;
-  return f.getValue().convertToFloat();
+  SmallVector<Operation *> scaleOps;
+  for (Operation &inner : body.without_terminator())
+    if (!elementOps.contains(&inner))
+      scaleOps.push_back(&inner);
+  return foldInOrder(scaleOps, env, body.getTerminator()->getOperand(0));
 }
 
 std::optional<ScaleTable> mlir::qopt::foldScaleTable(const ScaledDecode &d) {
