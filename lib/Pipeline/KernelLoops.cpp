@@ -169,6 +169,14 @@ Value columnSlice(OpBuilder &b, Location loc, Value v, Value t, int64_t nc) {
       SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
 }
 
+Value packedConstant(OpBuilder &b, Location loc, RankedTensorType type, StringRef name,
+                     ArrayRef<char> bytes) {
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseResourceElementsAttr::get(type, name,
+                                     HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 64)));
+}
+
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t) {
   auto type = cast<RankedTensorType>(panels.getType());
   auto sliceType = RankedTensorType::get({type.getDimSize(1), type.getDimSize(2)},

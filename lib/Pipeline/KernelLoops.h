@@ -64,6 +64,11 @@ Value buildColumnTiles(OpBuilder &b, Location loc, Value c0, int64_t nc, TileBui
 /// Columns [t * nc, (t + 1) * nc) of v [rows, N] (v itself when nc == N).
 Value columnSlice(OpBuilder &b, Location loc, Value v, Value t, int64_t nc);
 
+/// A constant of `type` holding `bytes` (a 64-byte aligned dense resource
+/// named `name`): the kernels' repacked weights.
+Value packedConstant(OpBuilder &b, Location loc, RankedTensorType type, StringRef name,
+                     ArrayRef<char> bytes);
+
 /// panels[t] of a constant [T, a, b] (rank-reduced to [a, b]).
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t);
 

@@ -211,41 +211,27 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
     int64_t k = p.k, n = p.n, t = n / nc;
     auto at = [&](int64_t kk, int64_t nn) { return p.tableW[codes[size_t(kk * n + nn)]]; };
-    SmallVector<int64_t> shape = {t, k / g, nc * g};
-    if (p.kind == DotKind::Int8) {
-      std::vector<char> bytes(size_t(k * n));
-      for (int64_t tt = 0; tt < t; ++tt)
-        for (int64_t kg = 0; kg < k / g; ++kg)
-          for (int64_t c = 0; c < nc; ++c)
-            for (int64_t i = 0; i < g; ++i) {
-              float e = at(kg * g + i, tt * nc + c) / p.unitW;
-              bytes[size_t(((tt * (k / g) + kg) * nc + c) * g + i)] =
-                  char(uint8_t(int(std::lround(e)) + 128));
-            }
-      auto type = RankedTensorType::get(shape, b.getI8Type());
-      return arith::ConstantOp::create(
-          b, loc,
-          DenseResourceElementsAttr::get(
-              type, "vnni_weights",
-              HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
-    }
-    std::vector<char> bytes(size_t(k * n * 2));
+    const bool int8 = p.kind == DotKind::Int8;
+    const int64_t eb = int8 ? 1 : 2; // bytes per element
+    std::vector<char> bytes(size_t(k * n * eb));
     for (int64_t tt = 0; tt < t; ++tt)
       for (int64_t kg = 0; kg < k / g; ++kg)
         for (int64_t c = 0; c < nc; ++c)
           for (int64_t i = 0; i < g; ++i) {
             float e = at(kg * g + i, tt * nc + c);
-            uint32_t bits;
-            std::memcpy(&bits, &e, 4);
-            uint16_t h = uint16_t(bits >> 16);
-            std::memcpy(&bytes[size_t((((tt * (k / g) + kg) * nc + c) * g + i) * 2)], &h, 2);
+            char *dst = &bytes[size_t((((tt * (k / g) + kg) * nc + c) * g + i) * eb)];
+            if (int8) {
+              *dst = char(uint8_t(int(std::lround(e / p.unitW)) + 128));
+            } else {
+              uint32_t bits;
+              std::memcpy(&bits, &e, 4);
+              uint16_t h = uint16_t(bits >> 16);
+              std::memcpy(dst, &h, 2);
+            }
           }
-    auto type = RankedTensorType::get(shape, b.getBF16Type());
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseResourceElementsAttr::get(
-            type, "bf16_weights",
-            HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
+    Type elt = int8 ? Type(b.getI8Type()) : Type(b.getBF16Type());
+    return packedConstant(b, loc, RankedTensorType::get({t, k / g, nc * g}, elt),
+                          int8 ? "vnni_weights" : "bf16_weights", bytes);
   }
 
   /// The activation's element values (same shape as its codes): s8, or bf16.

@@ -403,11 +403,8 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
         for (int64_t kk = 0; kk < k; ++kk)
           for (int64_t c = 0; c < nc; ++c)
             bytes[size_t((tt * k + kk) * nc + c)] = char(codes[size_t(kk * n + tt * nc + c)]);
-      return arith::ConstantOp::create(
-          b, loc,
-          DenseResourceElementsAttr::get(
-              RankedTensorType::get({t, k, nc}, b.getI8Type()), "byte_codes",
-              HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
+      return packedConstant(b, loc, RankedTensorType::get({t, k, nc}, b.getI8Type()),
+                            "byte_codes", bytes);
     }
     std::vector<char> bytes(size_t(k / 2 * n));
     for (int64_t tt = 0; tt < t; ++tt)
@@ -417,12 +414,8 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
           uint32_t hi = codes[size_t((2 * kk + 1) * n + tt * nc + c)] & 0xF;
           bytes[size_t((tt * (k / 2) + kk) * nc + c)] = char(lo | (hi << 4));
         }
-    auto type = RankedTensorType::get({t, k / 2, nc}, b.getI8Type());
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseResourceElementsAttr::get(
-            type, "nibble_codes",
-            HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(bytes), 64)));
+    return packedConstant(b, loc, RankedTensorType::get({t, k / 2, nc}, b.getI8Type()),
+                          "nibble_codes", bytes);
   }
 
   void rewrite(Plan &p) {
