@@ -10,16 +10,19 @@
 //
 // - integer elements (int8, int4, MXINT8: in [-128, 127] after a power-of-two
 //   unit) use AVX512-VNNI `vpdpbusd` (u8 x s8, 4 products per i32 lane): the
-//   weights are stored as e + 128 (u8), the activations as s8, and the i32 sum
-//   is corrected by 128 * (the activation's block sum). Exact integer sums.
+//   weights are stored as e + 128 (u8), the activations as s8, and each
+//   block's i32 sum starts at -128 * (the activation's block sum), which
+//   cancels the offset. Exact integer sums.
 // - elements exact in BF16 (FP8, FP6, FP4, small ints) use AVX512-BF16
 //   `vdpbf16ps` (x86vector.avx512.dot): products are exact, sums in f32.
 // The weights are repacked at compile time into [N / nc, K / g, nc * g]
 // (g = 4 bytes or 2 bf16 per lane: each 64-byte row holds 16 columns' group
 // of g consecutive k), one contiguous panel per column tile. Column tiles run
 // on threads (scf.forall); register blocks are 4 rows x 64 columns (16
-// accumulators). The sums along K are split by block only, never by thread,
-// so results do not depend on the thread count.
+// accumulators), or 4 x 32 when K has several blocks, so that the f32 sums
+// of the blocks so far stay in registers beside the integer ones. The sums
+// along K are split by block only, never by thread, so results do not depend
+// on the thread count.
 //
 // The rewrite changes the order of the f32 operations (scales after the block
 // sum instead of per element); the products themselves are exact in both.

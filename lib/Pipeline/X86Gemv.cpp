@@ -180,8 +180,17 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
           b, loc, f,
           arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32x16, scaleRoute.factor)));
     }
-    Value wide = arith::ExtUIOp::create(b, loc, VectorType::get({kLanes}, b.getI32Type()), bytes);
-    Value ix = arith::IndexCastOp::create(b, loc, VectorType::get({kLanes}, b.getIndexType()), wide);
+    return tableLookup(b, loc, table,
+                       arith::ExtUIOp::create(b, loc, VectorType::get({kLanes}, b.getI32Type()),
+                                              bytes));
+  }
+
+  /// table[codes] for 16 i32 codes: a vector.gather from a constant f32 table
+  /// (qopt-x86-intrinsics makes 16-entry ones a vpermps).
+  static Value tableLookup(OpBuilder &b, Location loc, Value table, Value codes) {
+    auto f32x16 = VectorType::get({kLanes}, b.getF32Type());
+    Value ix = arith::IndexCastOp::create(b, loc, VectorType::get({kLanes}, b.getIndexType()),
+                                          codes);
     Value mask = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()), true));
     return vector::GatherOp::create(b, loc, f32x16, table, ValueRange{indexConst(b, loc, 0)}, ix,
@@ -434,7 +443,6 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
     auto f32x16 = VectorType::get({kLanes}, f32);
     auto i32x16 = VectorType::get({kLanes}, i32);
-    auto idxx16 = VectorType::get({kLanes}, b.getIndexType());
 
     Value codes = packCodes(b, loc, p, nc);
     Value table; // codes of at most 4 bits: the 16-entry decode table
@@ -464,18 +472,13 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     Value c0 = collapseRows(b, loc, op.getDpsInits()[0]);
     Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
     Value padF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    Value mask = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()), true));
-    Value c0Idx = indexConst(b, loc, 0);
-    Value passthru = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32x16));
-    Value fifteen = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, int32_t(15)));
-    Value four = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, int32_t(4)));
+    Value fifteen, four; // nibble selection
+    if (p.nibbles) {
+      fifteen = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, int32_t(15)));
+      four = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, int32_t(4)));
+    }
     auto idx = [&](OpBuilder &bb, int64_t v) { return indexConst(bb, loc, v); };
-    auto lookup = [&](OpBuilder &bb, Value codes32) -> Value {
-      Value ix = arith::IndexCastOp::create(bb, loc, idxx16, codes32);
-      return vector::GatherOp::create(bb, loc, f32x16, table, ValueRange{c0Idx}, ix, mask,
-                                      passthru);
-    };
+    auto lookup = [&](OpBuilder &bb, Value codes32) { return tableLookup(bb, loc, table, codes32); };
 
     Value tileColumn; // the first column of the current tile (stored scales)
     auto buildBlock = [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value ct, Value swt,

@@ -34,7 +34,7 @@ def _avx512():
 @pytest.mark.skipif(not _avx512(), reason="host CPU lacks AVX-512: the kernels cannot run here")
 @pytest.mark.parametrize("rows", [1, 3, 6])
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_table_gemv_matches_emulation(scheme, rows, tmp_path):
+def test_gemv_matches_emulation(scheme, rows, tmp_path):
     model = models.mlp_model(seed=21, m=rows, d=128, hidden=320)
     path = tmp_path / "mlp.onnx"
     onnx.save(model, path)
