@@ -16,7 +16,7 @@ import pytest
 from qopt import models, tools
 
 from scheme_emulation import F32, act_fq, weight_fq
-from test_quantize_schemes import emulate
+from test_quantize_schemes import compiled_output, emulate, max_rel_error
 
 KERNELS = {"w8a8-int8": "vpdpbusd", "w8a8-mxint8": "vpdpbusd", "w4a4-mxfp4": "vpdpbusd",
            "w4a4-nvfp4": "vpdpbusd", "w8a8-fp8": "vdpbf16ps", "w8a8-mxfp8": "vdpbf16ps",
@@ -49,16 +49,10 @@ def test_dot_kernel_matches_emulation(scheme, hidden, tmp_path):
     asm = tools.compile_model(path, "-", *flags, "--emit=asm")
     assert asm.returncode == 0, asm.stderr
     assert KERNELS[scheme] in asm.stdout, f"{scheme}: no {KERNELS[scheme]} in the assembly"
-    lib = tmp_path / "mlp.so"
-    c = tools.compile_model(path, lib, *flags)
-    assert c.returncode == 0, c.stderr
     x = np.random.default_rng(3).standard_normal((7, 96)).astype(F32)
-    np.save(tmp_path / "x.npy", x)
-    r = tools.run(lib, {"x": tmp_path / "x.npy"}, tmp_path / "out")
-    assert r.returncode == 0, r.stderr
-    got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy").astype(np.float64)
+    got = compiled_output(model, path, x, tmp_path, *flags)
     want = emulate(model, x, lambda w: weight_fq(scheme, w), lambda a: act_fq(scheme, a))
-    rel = np.abs(got - want).max() / np.abs(want).max()
+    rel = max_rel_error(got, want)
     assert rel <= 1e-4, f"{scheme}: max rel error {rel}"
 
 

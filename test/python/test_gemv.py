@@ -17,7 +17,7 @@ import pytest
 from qopt import models, tools
 
 from scheme_emulation import F32, weight_fq
-from test_quantize_schemes import emulate
+from test_quantize_schemes import compiled_output, emulate, max_rel_error
 
 SCHEMES = ["w4a16-int4-g32", "w4a16-int4-g128", "w4a16-mxfp4", "w4a16-nvfp4", "w4a16-nf4",
            "w6a16-mxfp6", "w8a16-int8", "w8a16-fp8", "w8a16-mxfp8", "w8a16-mxint8"]
@@ -48,14 +48,9 @@ def test_gemv_matches_emulation(scheme, rows, tmp_path):
         assert "vcvtph2ps" in asm.stdout
     assert "vgatherdps" not in asm.stdout
     x = np.random.default_rng(5).standard_normal((rows, 128)).astype(F32)
-    np.save(tmp_path / "x.npy", x)
     want = emulate(model, x, lambda w: weight_fq(scheme, w))
     for flags in ([], ["--gemv-kernels=false"]):
-        lib = tmp_path / f"mlp{len(flags)}.so"
-        c = tools.compile_model(path, lib, f"--scheme={scheme}", *flags)
-        assert c.returncode == 0, c.stderr
-        r = tools.run(lib, {"x": tmp_path / "x.npy"}, tmp_path / "out")
-        assert r.returncode == 0, r.stderr
-        got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy").astype(np.float64)
-        rel = np.abs(got - want).max() / np.abs(want).max()
+        got = compiled_output(model, path, x, tmp_path, f"--scheme={scheme}", *flags,
+                              lib_name=f"mlp{len(flags)}.so")
+        rel = max_rel_error(got, want)
         assert rel <= 1e-4, f"{scheme} {flags}: max rel error {rel}"

@@ -39,21 +39,32 @@ def emulate(model, x, fq, fa=None):
     return env[model.graph.output[0].name]
 
 
+def compiled_output(model, path, x, tmp_path, *flags, lib_name="mlp.so"):
+    """qopt-compile `path` with `flags`, run it on x (saved as tmp_path/x.npy); the model's
+    output in float64."""
+    lib = tmp_path / lib_name
+    c = tools.compile_model(path, lib, *flags)
+    assert c.returncode == 0, c.stderr
+    np.save(tmp_path / "x.npy", x)
+    r = tools.run(lib, {"x": tmp_path / "x.npy"}, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    return np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy").astype(np.float64)
+
+
+def max_rel_error(got, want):
+    return np.abs(got - want).max() / np.abs(want).max()
+
+
 @pytest.mark.parametrize("scheme", sorted(ALL_SCHEMES))
 def test_scheme_matches_numpy_emulation(scheme, tmp_path):
     model = models.mlp_model(seed=5, m=8, d=128, hidden=256)
     path = tmp_path / "mlp.onnx"
     onnx.save(model, path)
-    lib = tmp_path / "mlp.so"
-    c = tools.compile_model(path, lib, f"--scheme={scheme}", f"--report={tmp_path / 'r.json'}")
-    assert c.returncode == 0, c.stderr
     x = np.random.default_rng(9).standard_normal((8, 128)).astype(F32)
-    np.save(tmp_path / "x.npy", x)
-    r = tools.run(lib, {"x": tmp_path / "x.npy"}, tmp_path / "out")
-    assert r.returncode == 0, r.stderr
-    got = np.load(tmp_path / "out" / f"{model.graph.output[0].name}.npy").astype(np.float64)
+    got = compiled_output(model, path, x, tmp_path, f"--scheme={scheme}",
+                          f"--report={tmp_path / 'r.json'}")
     want = emulate(model, x, *ALL_SCHEMES[scheme])
-    rel = np.abs(got - want).max() / np.abs(want).max()
+    rel = max_rel_error(got, want)
     assert rel <= 1e-4, f"{scheme}: max rel error {rel}"
     # The float model differs (that is the quantization error), and the report says by how much.
     ref = emulate(model, x, lambda w: w)
