@@ -32,7 +32,6 @@ import time
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper, numpy_helper
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
@@ -87,27 +86,6 @@ def numpy_fp32_gflops():
     a = np.random.default_rng(0).standard_normal((512, 512)).astype(np.float32)
     ms = median_ms(lambda: a @ a, 10)
     return 2 * 512 ** 3 / (ms * 1e-3) / 1e9
-
-
-def linear_model(m, k, n, layers, seed=0):
-    """x [m, k] through `layers` independent K x N weights, outputs summed (each layer's
-    weights are read once per call)."""
-    rng = np.random.default_rng(seed)
-    nodes, inits, outs = [], [], []
-    for i in range(layers):
-        w = (rng.standard_normal((k, n)) * 0.05).astype(np.float32)
-        inits.append(numpy_helper.from_array(w, f"w{i}"))
-        nodes.append(helper.make_node("MatMul", ["x", f"w{i}"], [f"y{i}"], name=f"linear_{i}"))
-        outs.append(f"y{i}")
-    if layers > 1:
-        nodes.append(helper.make_node("Sum", outs, ["y"], name="sum"))
-    else:
-        nodes[-1].output[0] = "y"
-    g = helper.make_graph(nodes, "bench", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 9
-    return model
 
 
 def qopt_compile(path, scheme, tmp):
@@ -206,7 +184,7 @@ def main():
     ort_bytes = {"ORT fp32": 4.0, "ORT MatMulNBits-4 g32": (4 + 32 / 32) / 8,
                  "ORT MatMulNBits-4 g128": (4 + 32 / 128) / 8, "ORT int8 dynamic": 1.0}
     for m in ms_list:
-        model = linear_model(m, args.k, args.n, args.layers)
+        model = models.linear_model(m, args.k, args.n, args.layers)
         path = tmp / f"linear_m{m}.onnx"
         onnx.save(model, path)
         x = np.random.default_rng(1).standard_normal((m, args.k)).astype(np.float32)

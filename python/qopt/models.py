@@ -132,3 +132,26 @@ def cnn_model(seed=0, n=1, c=3, hw=16, classes=10):
     w = b.init(_w(b.rng, (classes, 16), scale=0.3))
     y = b.op("Gemm", [h, w, b.init(np.zeros(classes, np.float32), "b")], transB=1)
     return b.model("x", [n, c, hw, hw], y, y_shape=[n, classes])
+
+
+def linear_model(m, k, n, layers=1, seed=0):
+    """y = x W (x: m x k) for one K x N weight, or the sum of `layers` independent ones (each
+    weight read once per call): the kernel benchmarks' and kernel tests' model. Weights are
+    standard normal x 0.05, drawn in layer order from one generator seeded `seed`."""
+    rng = np.random.default_rng(seed)
+    nodes, inits, outs = [], [], []
+    for i in range(layers):
+        w = _w(rng, (k, n))
+        inits.append(numpy_helper.from_array(w, f"w{i}" if layers > 1 else "w"))
+        name = f"linear_{i}" if layers > 1 else "linear"
+        nodes.append(helper.make_node("MatMul", ["x", inits[-1].name], [f"y{i}"], name=name))
+        outs.append(f"y{i}")
+    if layers > 1:
+        nodes.append(helper.make_node("Sum", outs, ["y"], name="sum"))
+    else:
+        nodes[-1].output[0] = "y"
+    g = helper.make_graph(nodes, "linear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 9
+    return model

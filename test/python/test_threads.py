@@ -5,31 +5,20 @@ layers, one row (GEMV, decode fused in registers) and many rows (tiled decode + 
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import numpy_helper
 
-from qopt import tools
+from qopt import models, tools
 
 SCHEMES = ["none", "w8a16-int8", "w4a16-int4-g32", "w4a16-mxfp4", "w4a16-nvfp4", "w4a16-nf4",
            "w8a8-int8", "w4a4-mxfp4"]
-
-
-def linear(m, k, n, seed=3):
-    rng = np.random.default_rng(seed)
-    w = (rng.standard_normal((k, n)) * 0.05).astype(np.float32)
-    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"], name="linear")], "g",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
-                          [numpy_helper.from_array(w, "w")])
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 9
-    return model, w
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("m", [1, 16])
 def test_thread_count_does_not_change_results(tmp_path, monkeypatch, scheme, m):
     k, n = 256, 640  # 5 column tiles of 128: uneven split over 2 and 3 threads
-    model, w = linear(m, k, n)
+    model = models.linear_model(m, k, n, seed=3)
+    w = numpy_helper.to_array(model.graph.initializer[0])
     onnx.save(model, tmp_path / "m.onnx")
     c = tools.compile_model(tmp_path / "m.onnx", tmp_path / "m.so", f"--scheme={scheme}")
     assert c.returncode == 0, c.stderr

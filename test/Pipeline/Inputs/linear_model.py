@@ -1,17 +1,13 @@
 """Writes a one-layer ONNX model y = x W (x: M x K, W: K x N, seeded random weights).
 
 usage: linear_model.py OUT.onnx M K N"""
+import pathlib
 import sys
 
-import numpy as np
-from onnx import TensorProto, helper, numpy_helper, save
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "python"))
+from onnx import save  # noqa: E402
+
+from qopt import models  # noqa: E402
 
 out, m, k, n = sys.argv[1], *map(int, sys.argv[2:5])
-w = (np.random.default_rng(7).standard_normal((k, n)) * 0.05).astype(np.float32)
-g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"], name="linear")], "linear",
-                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
-                      [numpy_helper.from_array(w, "w")])
-model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-model.ir_version = 9
-save(model, out)
+save(models.linear_model(m, k, n, seed=7), out)
