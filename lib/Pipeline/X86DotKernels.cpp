@@ -31,6 +31,7 @@
 #include "qopt/Pipeline/Pipelines.h"
 #include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
 #include "KernelLoops.h"
+#include "qopt/Format/FloatFormat.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -92,14 +93,14 @@ std::optional<float> integerUnit(ArrayRef<float> table) {
   return unit;
 }
 
-/// Whether every value is exactly a BF16 (normal or zero; inf/NaN allowed).
+/// Whether every value is exactly a BF16 (lib/Format's bf16), normal or zero
+/// (vdpbf16ps treats BF16 subnormals as zero); inf and NaN allowed.
 bool bf16Exact(ArrayRef<float> table) {
+  const ::qopt::format::FloatFormat &bf = ::qopt::format::FloatFormat::bf16();
   for (float v : table) {
-    uint32_t bits;
-    std::memcpy(&bits, &v, 4);
-    if (bits & 0xFFFF)
-      return false;
-    if (v != 0 && std::isfinite(v) && std::fabs(v) < 0x1p-126f)
+    if (!std::isfinite(v))
+      continue;
+    if (bf.decode(bf.encode(v)) != v || (v != 0 && std::fabs(v) < 0x1p-126f))
       return false;
   }
   return true;
@@ -226,9 +227,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
             if (int8) {
               *dst = char(uint8_t(int(std::lround(e / p.unitW)) + 128));
             } else {
-              uint32_t bits;
-              std::memcpy(&bits, &e, 4);
-              uint16_t h = uint16_t(bits >> 16);
+              uint16_t h = uint16_t(::qopt::format::FloatFormat::bf16().encode(e)); // exact
               std::memcpy(dst, &h, 2);
             }
           }

@@ -27,6 +27,7 @@
 #include "qopt/Pipeline/Pipelines.h"
 #include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
 #include "KernelLoops.h"
+#include "qopt/Format/FloatFormat.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -286,7 +287,7 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
   }
 
   static float halfValue(uint32_t bits) {
-    return APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToFloat();
+    return float(::qopt::format::FloatFormat::f16().decode(bits));
   }
 
   /// How 8-bit scale codes become f32 in the epilogue: a gather from the
