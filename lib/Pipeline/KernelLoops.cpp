@@ -155,6 +155,9 @@ Value buildColumnTiles(OpBuilder &b, Location loc, Value c0, int64_t nc, TileBui
         fb.setInsertionPointToStart(inPar.getBody());
         tensor::ParallelInsertSliceOp::create(fb, loc, result, shared, off, sizes, ones);
       });
+  // qopt-fuse fuses the consumers of column loops (epilogues, the next
+  // layer's activation quantization) into them.
+  forall->setAttr("qopt.columns", b.getUnitAttr());
   return forall.getResult(0);
 }
 

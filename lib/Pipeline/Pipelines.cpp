@@ -153,8 +153,11 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
     pm.addNestedPass<func::FuncOp>(createX86DotKernelsPass(options.vnni, options.bf16));
   if (options.avx512 && options.gemvKernels && options.vectorizeMatmuls)
     pm.addNestedPass<func::FuncOp>(createX86GemvPass());
-  if (options.fuseElementwise)
-    pm.addNestedPass<func::FuncOp>(createFusePass());
+  if (options.fuseElementwise) {
+    FusePassOptions fuse;
+    fuse.fuseEpilogues = options.fuseEpilogues;
+    pm.addNestedPass<func::FuncOp>(createFusePass(fuse));
+  }
   if (options.vectorizeMatmuls) {
     VectorizeMatmulsPassOptions vectorize;
     vectorize.avx512 = options.avx512;

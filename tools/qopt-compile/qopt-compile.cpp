@@ -125,6 +125,13 @@ static cl::opt<bool> gemvKernels(
              "and apply block scales once per block (AVX-512 targets; default on, "
              "--gemv-kernels=false for the generic decoding kernels)"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool> fuseEpilogues(
+    "fuse-epilogues",
+    cl::desc("Run each matmul's consumers on its column tiles as they are computed: bias, "
+             "activation and residual, the next layer's online rotation and its per-block "
+             "activation quantization (MX / NVFP4 block amax, scales, codes); default on, "
+             "--fuse-epilogues=false runs them as separate passes over the whole tensor"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
     cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
@@ -342,6 +349,7 @@ int main(int argc, char **argv) {
     pipelineOptions.vnni = vnniDot && mlir::qopt::targetHasFeature(target, "avx512vnni");
     pipelineOptions.bf16 = bf16Dot;
     pipelineOptions.gemvKernels = gemvKernels;
+    pipelineOptions.fuseEpilogues = fuseEpilogues;
     if (bf16Dot && !mlir::qopt::targetHasFeature(target, "avx512bf16"))
       return fail("--bf16-dot: the target CPU ('" +
                   (mcpu.empty() ? std::string("host") : std::string(mcpu)) +

@@ -73,6 +73,12 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::desc("Few-row matmuls of quantized weights (up to 8 bits) use qopt-x86-gemv "
                      "kernels (AVX-512 targets)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> fuseEpilogues{
+      *this, "fuse-epilogues",
+      llvm::cl::desc("Fuse the consumers of column-parallel matmul loops into them (bias, "
+                     "activation, residual, online rotation, per-block activation "
+                     "quantization; qopt-fuse epilogues)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorizeMatmuls{
       *this, "vectorize-matmuls",
       llvm::cl::desc("Register-tiled vector kernels for float matmuls (qopt-vectorize-matmuls)"),

@@ -358,8 +358,8 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
 
 /// qopt.hadamard -> a fast Walsh-Hadamard transform: log2(b) butterfly
 /// stages, each one linalg.generic over the axis viewed as [K/2h, 2, h]
-/// (out[g, 0, j] = x[g, 0, j] + x[g, 1, j], out[g, 1, j] = x[g, 0, j] -
-/// x[g, 1, j]), then one multiply by signs / sqrt(b) (lib/Format
+/// (out[g, 0, t] = x[g, 0, t] + x[g, 1, t], out[g, 1, t] = x[g, 0, t] -
+/// x[g, 1, t], as a 2-term reduction), then one multiply by signs / sqrt(b) (lib/Format
 /// hadamardSigns). O(K log b) work per row, never a dense K x K product.
 struct LowerHadamard : OpRewritePattern<HadamardOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -419,22 +419,44 @@ struct LowerHadamard : OpRewritePattern<HadamardOp> {
       int64_t r = int64_t(view.size());
       Value v = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(view, f32), x,
                                               assoc);
-      auto pick = [&](int64_t t) {
-        SmallVector<AffineExpr> e;
-        for (int64_t d = 0; d < r; ++d)
-          e.push_back(d == axis + 1 ? getAffineConstantExpr(t, ctx) : getAffineDimExpr(d, ctx));
-        return AffineMap::get(r, 0, e, ctx);
-      };
-      Value out = mapGeneric(v, view, {pick(0), pick(1)}, {}, f32,
-                             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                               Value idx = linalg::IndexOp::create(b, l, axis + 1);
-                               Value first = arith::CmpIOp::create(
-                                   b, l, arith::CmpIPredicate::eq, idx,
-                                   arith::ConstantIndexOp::create(b, l, 0));
-                               Value sum = arith::AddFOp::create(b, l, a[0], a[1]);
-                               Value diff = arith::SubFOp::create(b, l, a[0], a[1]);
-                               return arith::SelectOp::create(b, l, first, sum, diff);
-                             });
+      // out[g, j, t] = sum_i s[j, i] x[g, i, t] with s = [[1, 1], [1, -1]]:
+      // a reduction over i whose maps are projected permutations, so that a
+      // column tile of x gives the tile of out (qopt-fuse fuses the stages
+      // into the producer's column loop). From -0 (the additive identity),
+      // x0 then x0 +/- x1: each output rounds once, as x0 + x1 / x0 - x1.
+      int64_t j = axis + 1, i = axis + 2;
+      SmallVector<AffineExpr> inE, outE;
+      for (int64_t d = 0; d < r; ++d) {
+        int64_t g = d <= j ? d : d + 1;
+        inE.push_back(getAffineDimExpr(d == j ? i : g, ctx));
+        outE.push_back(getAffineDimExpr(g, ctx));
+      }
+      SmallVector<utils::IteratorType> iters(r + 1, utils::IteratorType::parallel);
+      iters[i] = utils::IteratorType::reduction;
+      Value init = linalg::FillOp::create(
+                       rewriter, loc,
+                       arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(-0.0f))
+                           .getResult(),
+                       tensor::EmptyOp::create(rewriter, loc, view, f32).getResult())
+                       .getResult(0);
+      Value out =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{init.getType()}, ValueRange{v}, ValueRange{init},
+              SmallVector<AffineMap>{AffineMap::get(r + 1, 0, inE, ctx),
+                                     AffineMap::get(r + 1, 0, outE, ctx)},
+              iters,
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Value one = arith::ConstantIndexOp::create(b, l, 1);
+                auto isOne = [&](int64_t dim) {
+                  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                               linalg::IndexOp::create(b, l, dim), one);
+                };
+                Value negate = arith::AndIOp::create(b, l, isOne(j), isOne(i));
+                Value term = arith::SelectOp::create(
+                    b, l, negate, arith::NegFOp::create(b, l, a[0]), a[0]);
+                linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, a[1], term).getResult());
+              })
+              .getResult(0);
       x = tensor::CollapseShapeOp::create(rewriter, loc, RankedTensorType::get(shape, f32), out,
                                           assoc);
     }

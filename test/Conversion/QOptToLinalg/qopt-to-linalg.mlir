@@ -67,13 +67,19 @@ func.func @fake_quant(%x: tensor<4xf32>, %s: tensor<1xf32>) -> tensor<4xf32> {
 // -----
 // qopt.hadamard is a fast Walsh-Hadamard transform: log2(b) = 3 butterfly
 // stages over [K/2h, 2, h] views, then one multiply by signs / sqrt(b); no
-// K x K matrix anywhere.
+// K x K matrix anywhere. A stage is out[g, j, t] = sum_i s[j, i] x[g, i, t]
+// (s = [[1, 1], [1, -1]]) from -0: a reduction over i (d3) read through
+// projected permutations, so a column tile of x maps to a tile of out.
 // CHECK-LABEL: func.func @hadamard_fwht
-// CHECK: arith.constant dense<[{{-?}}0.353553385, {{.*}}]> : tensor<8xf32>
-// CHECK: tensor.expand_shape %arg0 {{\[}}[0], [1, 2, 3]] output_shape [2, 8, 2, 1] : tensor<2x16xf32> into tensor<2x8x2x1xf32>
-// CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, 1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>]
-// CHECK: arith.addf
-// CHECK: arith.subf
+// CHECK-DAG: arith.constant dense<[{{-?}}0.353553385, {{.*}}]> : tensor<8xf32>
+// CHECK-DAG: %[[NZ:.*]] = arith.constant -0.000000e+00 : f32
+// CHECK: %[[V:.*]] = tensor.expand_shape %arg0 {{\[}}[0], [1, 2, 3]] output_shape [2, 8, 2, 1] : tensor<2x16xf32> into tensor<2x8x2x1xf32>
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[NZ]] : f32)
+// CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%[[V]] : tensor<2x8x2x1xf32>) outs(%[[INIT]] : tensor<2x8x2x1xf32>)
+// CHECK: linalg.index 2
+// CHECK: linalg.index 3
+// CHECK: arith.negf
+// CHECK: arith.addf %out
 // CHECK: output_shape [2, 4, 2, 2]
 // CHECK: output_shape [2, 2, 2, 4]
 // CHECK: output_shape [2, 2, 8]

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "Epilogues.h"
 #include "Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -310,52 +311,8 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
         op->setAttr("qopt.matmul", UnitAttr::get(ctx));
     });
     // 3. Epilogues into the column-parallel loops.
-    if (fuseEpilogues && failed(fuseEpilogueConsumers(root)))
+    if (fuseEpilogues && failed(mlir::qopt::fuseEpilogues(root)))
       return signalPassFailure();
-  }
-
-  /// An element-wise consumer of a column-parallel matmul loop's result
-  /// (bias, activation, residual add: one generic after step 2) reading it
-  /// through an identity map, as its only user, is fused into the loop
-  /// (upstream consumer fusion): it runs on each column tile while the tile
-  /// is in cache, on the loop's threads, instead of as a separate pass over
-  /// the output.
-  LogicalResult fuseEpilogueConsumers(Operation *root) {
-    SmallVector<scf::ForallOp> loops;
-    root->walk([&](scf::ForallOp f) {
-      if (f->hasAttr("qopt.columns"))
-        loops.push_back(f);
-    });
-    IRRewriter rewriter(root->getContext());
-    for (scf::ForallOp loop : loops) {
-      SmallVector<LoopLikeOpInterface> nest = {cast<LoopLikeOpInterface>(loop.getOperation())};
-      for (bool fused = true; fused;) {
-        fused = false;
-        auto forall = cast<scf::ForallOp>(nest.front().getOperation());
-        for (OpResult r : forall->getResults()) {
-          if (!r.hasOneUse())
-            continue;
-          auto consumer = dyn_cast<linalg::GenericOp>(*r.getUsers().begin());
-          if (!consumer || consumer.getNumReductionLoops() != 0 || consumer.getNumResults() != 1 ||
-              !consumer.hasPureTensorSemantics() ||
-              consumer->getBlock() != forall->getBlock())
-            continue;
-          OpOperand &use = *r.getUses().begin();
-          if (!consumer.isDpsInput(&use) || !consumer.getMatchingIndexingMap(&use).isIdentity())
-            continue;
-          FailureOr<scf::SCFFuseConsumerOfSliceResult> res =
-              scf::tileAndFuseConsumer(rewriter, consumer, nest);
-          if (failed(res))
-            break; // left unfused: correct, only slower
-          if (!consumer->use_empty())
-            return consumer.emitError("qopt-fuse: epilogue fusion left uses of the consumer");
-          rewriter.eraseOp(consumer);
-          fused = true;
-          break;
-        }
-      }
-    }
-    return success();
   }
 
   /// Column panels: a parallel tile reading columns [n0, n0 + nc) of a
