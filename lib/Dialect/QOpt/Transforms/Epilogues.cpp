@@ -415,9 +415,19 @@ LogicalResult mlir::qopt::fuseEpilogues(Operation *root) {
   // matmul's own output, when only its quantized form is read): a tile read
   // of such a shared output reads the initial value (each iteration owns its
   // tile), after which the loop canonicalization removes it.
+  // (Reshapes made for users that were fused later are dead first.)
+  for (bool erased = true; erased;) {
+    SmallVector<Operation *> dead;
+    root->walk([&](Operation *op) {
+      if (op != root && isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+                            tensor::ExtractSliceOp>(op) && isOpTriviallyDead(op))
+        dead.push_back(op);
+    });
+    for (Operation *op : dead)
+      rewriter.eraseOp(op);
+    erased = !dead.empty();
+  }
   root->walk([&](scf::ForallOp loop) {
-    if (!loop->hasAttr("qopt.columns"))
-      return;
     for (OpResult r : loop->getResults()) {
       if (!r.use_empty())
         continue;
@@ -427,11 +437,34 @@ LogicalResult mlir::qopt::fuseEpilogues(Operation *root) {
       if (!tile)
         continue;
       Value init = loop.getTiedOpOperand(arg)[0].get();
+      Value base = init; // through the reshapes folded into the loop
+      while (Operation *def = base.getDefiningOp()) {
+        if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+          break;
+        base = def->getOperand(0);
+      }
+      auto fill = base.getDefiningOp<linalg::FillOp>();
+      bool empty = base.getDefiningOp<tensor::EmptyOp>() ||
+                   (fill && fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>());
       for (Operation *user : llvm::to_vector(arg.getUsers())) {
         auto read = dyn_cast<tensor::ExtractSliceOp>(user);
         if (!read || !isEqualConstantIntOrValueArray(read.getMixedOffsets(), tile->offsets))
           continue;
-        rewriter.modifyOpInPlace(read, [&] { read.getSourceMutable().set(init); });
+        if (!empty) {
+          rewriter.modifyOpInPlace(read, [&] { read.getSourceMutable().set(init); });
+          continue;
+        }
+        // A fresh tile (filled like the init): a slice of a tensor shared by
+        // all iterations would be copied by bufferization in each of them.
+        rewriter.setInsertionPoint(read);
+        Value tileInit = tensor::EmptyOp::create(rewriter, read.getLoc(),
+                                                 read.getType().getShape(),
+                                                 read.getType().getElementType());
+        if (fill)
+          tileInit = linalg::FillOp::create(rewriter, read.getLoc(), fill.getDpsInputs()[0],
+                                            tileInit)
+                         .getResult(0);
+        rewriter.replaceOp(read, tileInit);
       }
     }
   });

@@ -90,11 +90,10 @@ func.func @packed_codes(%x: tensor<1x4xf32>, %s: tensor<1x2xf8E8M0FNU>) -> tenso
 // ReLU + residual) is fused into the scf.forall: each 128-column tile is
 // computed and then finished in the same iteration (same thread, in cache).
 // The matmul's own output is no longer a loop result: each tile starts from
-// its slice of the zero fill and only the finished tile is written.
+// a zero-filled tile of its own and only the finished tile is written.
 // CHECK-LABEL: func.func @epilogue
-// CHECK: %[[ZERO:.*]] = linalg.fill
 // CHECK: scf.forall (%[[N:.*]]) = (0) to (256) step (128) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<4x256xf32>)
-// CHECK: %[[ACC:.*]] = tensor.extract_slice %[[ZERO]][0, %[[N]]] [4, 128]
+// CHECK: %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x128xf32>)
 // CHECK: %[[MM:.*]] = linalg.generic {{.*}}"reduction"{{.*}} outs(%[[ACC]]
 // CHECK: %[[B:.*]] = tensor.extract_slice %arg1[%[[N]]] [128] [1] : tensor<256xf32> to tensor<128xf32>
 // CHECK: linalg.generic {{.*}} ins(%[[MM]], %[[B]], %{{.*}} : tensor<4x128xf32>, tensor<128xf32>, tensor<4x128xf32>)
