@@ -115,6 +115,15 @@ def transformer_block(seed=0, t=16, d=64, heads=4, hidden=128, norm="layernorm",
     return b.model(x, [1, t, d], y, opset=opset)
 
 
+def norm_mlp_model(seed=0, m=8, d=64, hidden=128, norm="rms"):
+    """Linear -> RMSNorm -> Linear without a residual: the norm's input comes from a linear
+    layer alone, so a rotation of the second layer folds across the norm into the first."""
+    b = Builder(seed)
+    h = b.linear("x", d, hidden, outliers=2)
+    y = b.linear(b.rmsnorm(h, hidden, norm), hidden, d)
+    return b.model("x", [m, d], y, opset=23 if norm == "rms23" else 20)
+
+
 def mlp_model(seed=0, m=8, d=64, hidden=256):
     """Two-layer GELU MLP with outlier input channels and a residual."""
     b = Builder(seed)

@@ -266,6 +266,86 @@ def test_folded_quantized_model_matches_emulation(norm, scheme, mode, tmp_path):
     assert rel <= 1e-4, f"{norm} {scheme} --rotate={mode}: max relative error {rel:.3g}"
 
 
+# --- rotation folded across a gamma-free RMSNorm ---------------------------------
+RMS_NORMS = ["rms", "simplified", "rms23"]
+
+
+def norm_mlp(norm):
+    return models.norm_mlp_model(seed=24, m=8, d=64, hidden=128, norm=norm)
+
+
+def lowered_rotations(model, tmp_path, mode):
+    """qopt-rotate's decisions on the imported model: the online transforms and the tags."""
+    import subprocess
+    onnx.save(model, tmp_path / "m.onnx")
+    mlir = tools.compile_model(tmp_path / "m.onnx", "-", "--emit=mlir", "--stop-after=import")
+    (tmp_path / "m.mlir").write_text(mlir.stdout)
+    out = subprocess.run([tools.tool("qopt-opt"), str(tmp_path / "m.mlir"), "--qopt-fold-norms",
+                          f"--qopt-rotate=rotate={mode} scheme=w4a16-int4-g32"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return (out.stdout.count("qopt.hadamard"), out.stdout.count('qopt.rotated_across = "rms_norm"'))
+
+
+@pytest.mark.parametrize("norm", RMS_NORMS)
+@pytest.mark.parametrize("mode", ["block", "block:16,seed=3", "global,seed=9"])
+def test_rotation_folds_across_rms_norm(norm, mode, tmp_path):
+    """Linear -> RMSNorm -> Linear: the second layer's R moves in front of the gamma-free norm
+    into the first layer's columns and bias; only the graph input's rotation runs online. The
+    float function is unchanged."""
+    model = norm_mlp(norm)
+    assert lowered_rotations(model, tmp_path, mode) == (1, 1)
+    _, base = compile_and_run(model, tmp_path)
+    _, rotated = compile_and_run(model, tmp_path, f"--rotate={mode}")
+    rel = np.abs(rotated.astype(np.float64) - base).max() / np.abs(base).max()
+    assert rel < 1e-5, f"{norm} --rotate={mode}: relative change {rel:.3g}"
+
+
+def test_rotation_stays_online_after_a_residual_norm(tmp_path):
+    """In a pre-norm block the norm's input is the residual stream, which the residual add also
+    reads: R cannot move across the norm without rotating the whole stream, so it stays online
+    (one transform after each norm, shared by its consumers) and nothing is tagged."""
+    online, across = lowered_rotations(norm_model("rms"), tmp_path, "block")
+    assert across == 0 and online >= 2
+
+
+def norm_mlp_emulation(model, x, scheme, b, seed):
+    """The rotated, quantized Linear -> RMSNorm -> Linear written out here: layer 1 gets
+    fq(R1^T V R2) and bias b R2 (R2 folded across the norm), layer 2 gets fq(R2^T diag(g) W)
+    and reads the norm output unrotated at run time; x is rotated by R1 online."""
+    inits = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    mats = [n for n in model.graph.node if n.op_type == "MatMul"]
+    adds = [n for n in model.graph.node if n.op_type == "Add" and n.input[1] in inits
+            and inits[n.input[1]].ndim == 1]
+    norm = next(n for n in model.graph.node if n.input and n.op_type in (
+        "RMSNormalization", "SimplifiedLayerNormalization") or n.op_type == "Mul" and
+        n.input[1] in inits and inits[n.input[1]].ndim == 1)
+    v, w = inits[mats[0].input[1]], inits[mats[1].input[1]]
+    b1, b2 = inits[adds[0].input[1]], inits[adds[1].input[1]]
+    gamma = inits[norm.input[1]]
+    d, hidden = v.shape
+    r1, r2 = rotation(d, b, seed), rotation(hidden, b, seed)
+    w1 = weight_fq(scheme, (r1.T @ v @ r2).astype(F32)).astype(np.float64)
+    w2 = weight_fq(scheme, (r2.T @ (gamma[:, None] * w)).astype(F32)).astype(np.float64)
+    xa = act_fq(scheme, (x.astype(np.float64) @ r1).astype(F32)).astype(np.float64)
+    h = xa @ w1 + b1 @ r2
+    n = h / np.sqrt((h * h).mean(axis=-1, keepdims=True) + 1e-6)
+    na = act_fq(scheme, n.astype(F32)).astype(np.float64)
+    return na @ w2 + b2
+
+
+@pytest.mark.parametrize("norm", RMS_NORMS)
+@pytest.mark.parametrize("scheme", ["w4a16-int4-g32", "w4a16-mxfp4", "w8a16-int8", "w4a4-mxfp4",
+                                    "w8a8-int8"])
+def test_rotation_across_rms_norm_matches_emulation(norm, scheme, tmp_path):
+    model = norm_mlp(norm)
+    b = rotation_block("block", scheme, 64)
+    x, got = compile_and_run(model, tmp_path, f"--scheme={scheme}", "--rotate=block,seed=6")
+    want = norm_mlp_emulation(model, x, scheme, b, 6)
+    rel = np.abs(got.astype(np.float64) - want).max() / np.abs(want).max()
+    assert rel <= 1e-4, f"{norm} {scheme}: max relative error {rel:.3g}"
+
+
 # --- channel reordering ---------------------------------------------------------
 class PermuteQuantActivation(OpRun):
     op_domain = "qopt.test"

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "NormMatch.h"
 #include "Weights.h"
 
 #include "qopt/Dialect/QOpt/IR/FormatBridge.h"
@@ -96,17 +97,140 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     for (const std::string &e : exclude)
       if (auto g = llvm::GlobPattern::create(e))
         globs.push_back(std::move(*g));
-    SmallVector<MatmulOp> matmuls;
-    getOperation().walk([&](MatmulOp op) { matmuls.push_back(op); });
-    for (MatmulOp op : matmuls) {
+    auto excluded = [&](MatmulOp op) {
       std::string name;
       if (auto n = dyn_cast<NameLoc>(op.getLoc()))
         name = n.getName().str();
-      if (llvm::any_of(globs, [&](const llvm::GlobPattern &g) { return g.match(name); }))
+      return llvm::any_of(globs, [&](const llvm::GlobPattern &g) { return g.match(name); });
+    };
+    llvm::DenseSet<Operation *> folded = foldAcrossRmsNorms(spec, schemeBlock, excluded);
+    SmallVector<MatmulOp> matmuls;
+    getOperation().walk([&](MatmulOp op) { matmuls.push_back(op); });
+    for (MatmulOp op : matmuls) {
+      if (excluded(op) || folded.contains(op))
         continue;
       if (failed(rotateMatmul(op, spec, schemeBlock)))
         return signalPassFailure();
     }
+  }
+
+  /// The rotation block of a layer with K input channels.
+  static int64_t blockFor(const RotateSpec &spec, int64_t schemeBlock, int64_t k) {
+    if (spec.mode == RotateSpec::Mode::Global)
+      return fmt::largestPowerOfTwoDividing(k);
+    return spec.block ? spec.block : schemeBlock;
+  }
+
+  /// R across a gamma-free RMS norm: y = x * f(sum_k x_k^2) commutes with an
+  /// orthogonal R (y(x R) = y(x) R), so the consumers' activation rotation
+  /// y R moves in front of the norm, into x's linear producer: x R = z (V R)
+  /// (+ b R for a bias), computed at compile time; nothing runs online.
+  /// Applies when every user of y is a constant-weight matmul (rotated here,
+  /// R^T W) and x feeds only the norm (not a residual stream, whose other
+  /// users would need R undone). Returns the matmuls it rotated.
+  llvm::DenseSet<Operation *> foldAcrossRmsNorms(const RotateSpec &spec, int64_t schemeBlock,
+                                                 function_ref<bool(MatmulOp)> excluded) {
+    llvm::DenseSet<Operation *> done;
+    SmallVector<RmsNorm> norms;
+    getOperation().walk([&](linalg::GenericOp g) {
+      if (g->getNumResults() == 1)
+        if (std::optional<RmsNorm> n = matchRmsNorm(g->getResult(0)))
+          norms.push_back(std::move(*n));
+    });
+    for (RmsNorm &norm : norms) {
+      Value y = norm.output->getResult(0);
+      int64_t d = cast<RankedTensorType>(y.getType()).getShape().back();
+      std::optional<SmallVector<MatmulOp>> consumers = getConsumingMatmuls(y, d);
+      if (!consumers || llvm::any_of(*consumers, excluded))
+        continue;
+      int64_t b = blockFor(spec, schemeBlock, d);
+      if (b < 2 || d % b != 0)
+        continue; // the per-layer path reports it
+      if (!llvm::all_of(norm.input.getUsers(),
+                        [&](Operation *u) { return norm.ops.contains(u); }))
+        continue; // x also feeds a residual add (or anything else)
+      // x = reshape*(z V [+ bias]): the producer and the bias on the way.
+      Value cur = norm.input;
+      linalg::GenericOp bias;
+      std::vector<float> biasValues;
+      unsigned biasOperand = 0;
+      MatmulOp producer;
+      for (int step = 0; step < 8 && !producer; ++step) {
+        if (cur != norm.input && !cur.hasOneUse())
+          break;
+        Operation *def = cur.getDefiningOp();
+        if (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def) &&
+            cast<RankedTensorType>(def->getOperand(0).getType()).getShape().back() == d) {
+          cur = def->getOperand(0);
+        } else if (auto g = dyn_cast_or_null<linalg::GenericOp>(def);
+                   g && !bias && isBiasAdd(g, d, biasOperand, biasValues)) {
+          bias = g;
+          cur = g.getDpsInputs()[1 - biasOperand];
+        } else if (auto mm = dyn_cast_or_null<MatmulOp>(def); mm && getMatmulWeightKxN(mm)) {
+          producer = mm;
+        } else {
+          break;
+        }
+      }
+      if (!producer)
+        continue;
+      std::vector<float> signs = fmt::hadamardSigns(spec.seed, b);
+      std::vector<float> v = *getMatmulWeightKxN(producer);
+      auto pType = cast<RankedTensorType>(producer.getRhs().getType());
+      fmt::rotateMatrixColumns(v.data(), pType.getDimSize(0), d, b, signs);
+      OpBuilder pb(producer);
+      replaceMatmulWeight(producer, createWeightConstant(pb, producer.getLoc(), pType.getShape(),
+                                                         v, "qopt_rotated_weight"));
+      if (bias) {
+        fmt::rotateMatrixColumns(biasValues.data(), 1, d, b, signs);
+        OpBuilder bb(bias);
+        Value rotated = buildChannelwise(bb, bias.getLoc(), bias.getDpsInputs()[1 - biasOperand],
+                                         biasValues, /*multiply=*/false);
+        Operation *old = bias.getDpsInputs()[biasOperand].getDefiningOp();
+        bias->getResult(0).replaceAllUsesWith(rotated);
+        bias->erase();
+        if (old && old->use_empty())
+          old->erase();
+      }
+      for (MatmulOp mm : *consumers) {
+        std::vector<float> w = *getMatmulWeightKxN(mm);
+        auto t = cast<RankedTensorType>(mm.getRhs().getType());
+        int64_t k = t.getDimSize(0), n = t.getDimSize(1);
+        fmt::rotateMatrixRows(w.data(), k, n, b, signs);
+        OpBuilder mb(mm);
+        replaceMatmulWeight(mm, createWeightConstant(mb, mm.getLoc(), {k, n}, w,
+                                                     "qopt_rotated_weight"));
+        Builder builder(mm.getContext());
+        mm->setAttr("qopt.rotated", builder.getStringAttr("folded"));
+        mm->setAttr("qopt.rotated_across", builder.getStringAttr("rms_norm"));
+        setRotationAttrs(mm, b, spec);
+        done.insert(mm);
+      }
+    }
+    return done;
+  }
+
+  /// Whether `g` is x + c with c a constant per channel (of `d`); sets the
+  /// constant's operand number and values.
+  static bool isBiasAdd(linalg::GenericOp g, int64_t d, unsigned &operand,
+                        std::vector<float> &values) {
+    if (g->getNumResults() != 1 || g.getNumDpsInputs() != 2 || g.getNumReductionLoops() != 0)
+      return false;
+    auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+    auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+    if (!add || !isa<BlockArgument>(add.getLhs()) || !isa<BlockArgument>(add.getRhs()) ||
+        add.getLhs() == add.getRhs())
+      return false;
+    for (unsigned i = 0; i < 2; ++i) {
+      if (!g.getMatchingIndexingMap(g.getDpsInputOperand(1 - i)).isIdentity())
+        continue;
+      if (std::optional<std::vector<float>> c = getChannelConstant(g, i, d)) {
+        operand = i;
+        values = std::move(*c);
+        return true;
+      }
+    }
+    return false;
   }
 
   /// Records R on the matmul (qopt-quantize's report undoes it to show the

@@ -61,3 +61,143 @@ func.func @odd_k(%x: tensor<4x24xf32>) -> tensor<4x8xf32> {
   %y = qopt.matmul %x, %w : tensor<4x24xf32>, tensor<24x8xf32> -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+// A gamma-free RMS norm (y = x / sqrt(mean(x * x) + eps), the decomposed
+// ONNX form) commutes with R: the second layer's R moves in front of it into
+// the first layer's columns and bias (new constants, the 2.5 / 0.75 splats are
+// gone); only the first layer's own rotation runs online.
+// BLOCK-LABEL: func.func @across_rms_norm
+// BLOCK-NOT: dense<2.5
+// BLOCK-NOT: dense<7.500000e-01> : tensor<32xf32>
+// BLOCK: %[[R:.*]] = qopt.hadamard %arg0
+// BLOCK: qopt.matmul %[[R]], %{{.*}} {qopt.rotated = "online", qopt.rotation_block = 16 : i64}
+// BLOCK-NOT: qopt.hadamard
+// BLOCK: qopt.matmul %{{.*}}, %{{.*}} {qopt.rotated = "folded", qopt.rotated_across = "rms_norm", qopt.rotation_block = 16 : i64}
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#ch = affine_map<(d0, d1) -> (d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @across_rms_norm(%z: tensor<4x32xf32>) -> tensor<4x8xf32> {
+  %v = arith.constant dense<2.5> : tensor<32x32xf32>
+  %bias = arith.constant dense<0.75> : tensor<32xf32>
+  %w = arith.constant dense<0.5> : tensor<32x8xf32>
+  %h = qopt.matmul %z, %v : tensor<4x32xf32>, tensor<32x32xf32> -> tensor<4x32xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %x = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%h, %bias : tensor<4x32xf32>, tensor<32xf32>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<4x32xf32>
+  %sq = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %x : tensor<4x32xf32>, tensor<4x32xf32>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %p = arith.mulf %a, %c : f32
+    linalg.yield %p : f32
+  } -> tensor<4x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %e1 = tensor.empty() : tensor<4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4xf32>) -> tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%sq : tensor<4x32xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %rms = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%sum : tensor<4xf32>) outs(%e1 : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.constant 32.0 : f32
+    %eps = arith.constant 1.0e-6 : f32
+    %m = arith.divf %a, %n : f32
+    %me = arith.addf %m, %eps : f32
+    %r = math.sqrt %me : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %rms : tensor<4x32xf32>, tensor<4xf32>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %r: f32, %o: f32):
+    %q = arith.divf %a, %r : f32
+    linalg.yield %q : f32
+  } -> tensor<4x32xf32>
+  %out = qopt.matmul %y, %w : tensor<4x32xf32>, tensor<32x8xf32> -> tensor<4x8xf32>
+  return %out : tensor<4x8xf32>
+}
+
+// -----
+// Left online: the norm still applies a per-channel gamma (which does not
+// commute with R), so R cannot cross it.
+// BLOCK-LABEL: func.func @gamma_norm_stays_online
+// BLOCK-NOT: rotated_across
+// BLOCK: qopt.hadamard
+// BLOCK: qopt.matmul {{.*}}qopt.rotated = "online"
+// BLOCK-NOT: rotated_across
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#ch = affine_map<(d0, d1) -> (d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @gamma_norm_stays_online(%z: tensor<4x32xf32>, %g: tensor<32xf32>) -> tensor<4x8xf32> {
+  %v = arith.constant dense<2.5> : tensor<32x32xf32>
+  %w = arith.constant dense<0.5> : tensor<32x8xf32>
+  %x = qopt.matmul %z, %v : tensor<4x32xf32>, tensor<32x32xf32> -> tensor<4x32xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %e1 = tensor.empty() : tensor<4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4xf32>) -> tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x32xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %p = arith.mulf %a, %a : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #ch, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sum, %g : tensor<4x32xf32>, tensor<4xf32>, tensor<32xf32>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %r: f32, %gg: f32, %o: f32):
+    %q = arith.divf %a, %r : f32
+    %t = arith.mulf %q, %gg : f32
+    linalg.yield %t : f32
+  } -> tensor<4x32xf32>
+  %out = qopt.matmul %y, %w : tensor<4x32xf32>, tensor<32x8xf32> -> tensor<4x8xf32>
+  return %out : tensor<4x8xf32>
+}
+
+// -----
+// Left online: x also feeds a residual add (the pre-norm residual stream),
+// which would need R undone; the transform stays after the norm.
+// BLOCK-LABEL: func.func @residual_norm_stays_online
+// BLOCK-NOT: rotated_across
+// BLOCK: qopt.hadamard
+// BLOCK: qopt.matmul {{.*}}qopt.rotated = "online"
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#ch = affine_map<(d0, d1) -> (d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @residual_norm_stays_online(%z: tensor<4x32xf32>) -> (tensor<4x8xf32>, tensor<4x32xf32>) {
+  %v = arith.constant dense<2.5> : tensor<32x32xf32>
+  %w = arith.constant dense<0.5> : tensor<32x8xf32>
+  %x = qopt.matmul %z, %v : tensor<4x32xf32>, tensor<32x32xf32> -> tensor<4x32xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %e1 = tensor.empty() : tensor<4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4xf32>) -> tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x32xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %p = arith.mulf %a, %a : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sum : tensor<4x32xf32>, tensor<4xf32>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %r: f32, %o: f32):
+    %q = arith.divf %a, %r : f32
+    linalg.yield %q : f32
+  } -> tensor<4x32xf32>
+  %res = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %z : tensor<4x32xf32>, tensor<4x32xf32>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<4x32xf32>
+  %out = qopt.matmul %y, %w : tensor<4x32xf32>, tensor<32x8xf32> -> tensor<4x8xf32>
+  return %out, %res : tensor<4x8xf32>, tensor<4x32xf32>
+}
