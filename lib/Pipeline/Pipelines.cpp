@@ -156,6 +156,7 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   if (options.fuseElementwise) {
     FusePassOptions fuse;
     fuse.fuseEpilogues = options.fuseEpilogues;
+    fuse.parallelRest = options.parallelRest;
     pm.addNestedPass<func::FuncOp>(createFusePass(fuse));
   }
   if (options.vectorizeMatmuls) {

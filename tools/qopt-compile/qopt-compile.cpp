@@ -132,6 +132,12 @@ static cl::opt<bool> fuseEpilogues(
              "activation quantization (MX / NVFP4 block amax, scales, codes); default on, "
              "--fuse-epilogues=false runs them as separate passes over the whole tensor"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool> parallelRest(
+    "parallel-rest",
+    cl::desc("Split the ops outside matmul loops (norms, softmax, attention products, "
+             "element-wise chains, quantization of graph inputs) over threads along a parallel "
+             "dim; default on, --parallel-rest=false runs them on one thread"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
     cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
@@ -350,6 +356,7 @@ int main(int argc, char **argv) {
     pipelineOptions.bf16 = bf16Dot;
     pipelineOptions.gemvKernels = gemvKernels;
     pipelineOptions.fuseEpilogues = fuseEpilogues;
+    pipelineOptions.parallelRest = parallelRest;
     if (bf16Dot && !mlir::qopt::targetHasFeature(target, "avx512bf16"))
       return fail("--bf16-dot: the target CPU ('" +
                   (mcpu.empty() ? std::string("host") : std::string(mcpu)) +

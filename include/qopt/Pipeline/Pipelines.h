@@ -79,6 +79,11 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
                      "activation, residual, online rotation, per-block activation "
                      "quantization; qopt-fuse epilogues)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> parallelRest{
+      *this, "parallel-rest",
+      llvm::cl::desc("Run the linalg ops outside matmul loops (norms, softmax, element-wise, "
+                     "graph-input quantization) on threads too (qopt-fuse parallel-rest)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorizeMatmuls{
       *this, "vectorize-matmuls",
       llvm::cl::desc("Register-tiled vector kernels for float matmuls (qopt-vectorize-matmuls)"),

@@ -313,6 +313,11 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
     // 3. Epilogues into the column-parallel loops.
     if (fuseEpilogues && failed(mlir::qopt::fuseEpilogues(root)))
       return signalPassFailure();
+    // 4. Threads for what is left outside the loops (at least 16 Ki
+    //    iterations, in up to 8 equal tiles).
+    if (parallelN > 0 && parallelRest &&
+        failed(mlir::qopt::parallelizeRemaining(root, 16384, 8)))
+      return signalPassFailure();
   }
 
   /// Column panels: a parallel tile reading columns [n0, n0 + nc) of a

@@ -222,9 +222,12 @@ def FusePass : Pass<"qopt-fuse"> {
     columns is tiled along N by `parallel-n` with `scf.forall` (the decode
     fused into each column tile); the pipeline turns these loops into OpenMP
     work-sharing loops. The reduction is never split, so results are the
-    same for any thread count. Last, an element-wise consumer of such a loop
-    (bias, activation, residual; `epilogues`) is fused into it, so it runs
-    per column tile while the tile is in cache, on the same threads.
+    same for any thread count. Then the consumers of such loops (bias,
+    activation, residual, the next layer's online rotation and per-block
+    activation quantization; `epilogues`) are fused into them, so they run
+    per column tile while the tile is in cache, on the same threads. Last,
+    the linalg ops still outside any loop are split along a parallel loop
+    for threads (`parallel-rest`).
   }];
   let options = [
     Option<"tileK", "tile-k", "int64_t", "32", "Reduction tile of a decoded-weight matmul">,
@@ -233,6 +236,9 @@ def FusePass : Pass<"qopt-fuse"> {
            "Fuse element-wise consumers (bias, activation, residual) into the column tiles">,
     Option<"parallelN", "parallel-n", "int64_t", "128",
            "Weight-column tile run in parallel by threads (scf.forall); 0 = sequential">,
+    Option<"parallelRest", "parallel-rest", "bool", "true",
+           "Also run the linalg ops left outside loops (norms, softmax, element-wise, "
+           "activation quantization of graph inputs) on threads, split along a parallel loop">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::affine::AffineDialect"];
