@@ -77,3 +77,41 @@ def test_fused_module_keeps_no_float_activation(tmp_path):
         seen[fuse] = sorted(set(re.findall(r"tensor<24x640xf32>|tensor<24x1x20x32xf32>", r.stderr)))
     assert seen["true"] == [], seen
     assert seen["false"] != [], seen
+
+
+PARALLEL_CASES = [
+    ("block", "none", []),
+    ("block", "w8a8-int8", []),
+    ("block", "w4a4-mxfp4", ["--rotate=block"]),
+    ("mlp3", "w4a16-nvfp4", ["--gemv-kernels=false"]),  # a top-level weight decode (block scales)
+    ("mlp24", "w8a8-int8", []),
+]
+
+
+@pytest.mark.parametrize("kind,scheme,flags", PARALLEL_CASES,
+                         ids=[f"{k}-{s}{''.join(f)}" for k, s, f in PARALLEL_CASES])
+def test_parallel_rest_is_bit_identical(tmp_path, monkeypatch, kind, scheme, flags):
+    """Ops left outside the matmul loops (norms, softmax, attention products, element-wise chains,
+    quantization of the graph input, decodes) are split over threads along a parallel loop
+    (--parallel-rest): outputs are the same bits as with them on one thread, for 1-3 threads."""
+    if kind == "block":
+        model = models.transformer_block(seed=3, t=32, d=128, heads=4, hidden=384, norm="rms",
+                                         mlp="swiglu")
+        shape = (1, 32, 128)
+    else:
+        m = 3 if kind == "mlp3" else 24
+        model = models.mlp_model(seed=21, m=m, d=128, hidden=320)
+        shape = (m, 128)
+    onnx.save(model, tmp_path / "m.onnx")
+    np.save(tmp_path / "x.npy", np.random.default_rng(5).standard_normal(shape).astype(np.float32))
+    libs = {}
+    for on in ("true", "false"):
+        libs[on] = tmp_path / f"m-{on}.so"
+        c = tools.compile_model(tmp_path / "m.onnx", libs[on], f"--scheme={scheme}", *flags,
+                                f"--parallel-rest={on}")
+        assert c.returncode == 0, c.stderr
+    want = _run(tmp_path, monkeypatch, libs["false"], 1)
+    for threads in (1, 2, 3):
+        got = _run(tmp_path, monkeypatch, libs["true"], threads)
+        assert got.tobytes() == want.tobytes(), (
+            f"{threads} threads: max abs diff {np.abs(got - want).max()}")

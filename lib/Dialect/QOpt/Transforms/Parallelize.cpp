@@ -46,6 +46,12 @@ LogicalResult mlir::qopt::parallelizeRemaining(Operation *root, int64_t minWork,
     if (op->hasAttr("qopt.matmul") || op->hasAttr("qopt.decode") ||
         !op.hasPureTensorSemantics() || op->getParentOfType<LoopLikeOpInterface>())
       return;
+    // Only projected permutations: a tile of an operand read through
+    // `d floordiv 16` (a weight decode's block scales) is only right at
+    // offsets that are multiples of 16, which tiling does not guarantee.
+    if (!llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isProjectedPermutation(); }))
+      return;
     int64_t work = 1;
     for (int64_t r : op.getStaticLoopRanges()) {
       if (ShapedType::isDynamic(r))
