@@ -141,10 +141,23 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
   /// stored format.
   Value storedScales(OpBuilder &b, Location loc, const ScaleTable &t, Value table, Value scales,
                      Value kbIv, Value col) const {
-    const ScaledDecode &d = current->weight;
+    // The half route's element factor (see decodeHalf) joins the scales.
+    float factor = current->halfShift >= 0 ? std::ldexp(1.0f, current->halfExp) : 1.0f;
+    auto f32x16 = VectorType::get({kLanes}, b.getF32Type());
     if (!t.operand)
       return arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getF32Type()), t.multiplier));
+          b, loc, DenseElementsAttr::get(f32x16, t.multiplier * factor));
+    Value s = blockScales(b, loc, t, table, scales, kbIv, col);
+    if (factor == 1.0f)
+      return s;
+    return arith::MulFOp::create(
+        b, loc, s, arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32x16, factor)));
+  }
+
+  /// storedScales for scales read from memory.
+  Value blockScales(OpBuilder &b, Location loc, const ScaleTable &t, Value table, Value scales,
+                    Value kbIv, Value col) const {
+    const ScaledDecode &d = current->weight;
     linalg::GenericOp dop = d.op;
     AffineMap map = dop.getMatchingIndexingMap(t.operand);
     MLIRContext *ctx = b.getContext();
@@ -266,13 +279,16 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     auto splat = [&](int v) {
       return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(i16), int16_t(v)));
     };
-    Value w = arith::ExtUIOp::create(b, loc, vec(i16), bytes);
-    Value sign = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, w, splat(0x80)),
-                                       splat(8));
-    Value mag = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, w, splat(0x7F)),
-                                      splat(shift));
-    Value h = arith::BitcastOp::create(b, loc, vec(b.getF16Type()),
-                                       arith::OrIOp::create(b, loc, sign, mag));
+    // Sign-extended to 16 bits and shifted left by `shift` (<= 8), the code
+    // has its sign at bit 15, its low 7 bits at [shift, shift + 7) and sign
+    // copies in between, which the mask clears: vpmovsxbw, vpsllw, vpand.
+    assert(shift >= 1 && shift <= 8 && "half route shifts are 1..8");
+    Value w = arith::ExtSIOp::create(b, loc, vec(i16), bytes);
+    Value shifted = arith::ShLIOp::create(b, loc, w, splat(shift));
+    Value bits = shift == 8 ? shifted
+                            : arith::AndIOp::create(b, loc, shifted, splat(0x8000 | (0x7F << shift)))
+                                  .getResult();
+    Value h = arith::BitcastOp::create(b, loc, vec(b.getF16Type()), bits);
     Value f = arith::ExtFOp::create(b, loc, vec(b.getF32Type()), h);
     if (factor == 1.0f)
       return f;
@@ -281,9 +297,12 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
         arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(b.getF32Type()), factor)));
   }
 
-  /// 16 codes decoded through the half route (see findHalfRoute).
+  /// 16 codes decoded through the half route (see findHalfRoute), without
+  /// the factor 2^halfExp: storedScales applies it once per block. Scaling
+  /// by a power of two commutes with every rounding of the sums (barring
+  /// overflow and the subnormal range), so the result is the same.
   static Value decodeHalf(OpBuilder &b, Location loc, const Plan &p, Value bytes) {
-    return halfToF32(b, loc, bytes, p.halfShift, std::ldexp(1.0f, p.halfExp));
+    return halfToF32(b, loc, bytes, p.halfShift, 1.0f);
   }
 
   static float halfValue(uint32_t bits) {
