@@ -66,13 +66,17 @@ func.func @gemv(%x: tensor<3x64xf32>) -> tensor<3x128xf32> {
 // INT8-NOT: qopt.matmul
 //
 // FP8 E4M3 with one scale for the tensor: the codes decode as half bit
-// patterns (magnitude shifted by 7, times 2^8) through extf; the scale is a
-// constant splat.
+// patterns (sign-extended, shifted by 7, masked to sign | 7 bits: 0xBF80 =
+// -16512) through extf, with no per-element multiply; their 2^8 joins the
+// scale, a constant splat applied once.
 // FP8-LABEL: func.func @gemv
 // FP8: arith.constant dense_resource<byte_codes> : tensor<2x64x64xi8>
-// FP8: arith.bitcast {{.*}} : vector<16xi16> to vector<16xf16>
+// FP8: %[[S:.*]] = arith.extsi {{.*}} : vector<16xi8> to vector<16xi16>
+// FP8: %[[SH:.*]] = arith.shli %[[S]], {{.*}} : vector<16xi16>
+// FP8: %[[M:.*]] = arith.andi %[[SH]], {{.*}} : vector<16xi16>
+// FP8: arith.bitcast %[[M]] : vector<16xi16> to vector<16xf16>
 // FP8: arith.extf {{.*}} : vector<16xf16> to vector<16xf32>
-// FP8: arith.mulf {{.*}} : vector<16xf32>
+// FP8-NOT: arith.mulf
 // FP8: vector.fma
 // FP8: arith.constant dense<{{.*}}> : vector<16xf32>
 // FP8-NOT: qopt.matmul
