@@ -309,6 +309,30 @@ def test_rotation_stays_online_after_a_residual_norm(tmp_path):
     assert across == 0 and online >= 2
 
 
+@pytest.mark.parametrize("mode", ["block", "block:16,seed=3", "global,seed=9"])
+def test_rotation_folds_into_a_biased_linear_producer(mode, tmp_path):
+    """Linear -> Linear on a 3-D activation, each with a bias (ONNX MatMul + Add): the second
+    layer's R folds into the first layer's columns and bias through the importer's reshapes;
+    only the graph input's rotation runs online, and the float function is unchanged."""
+    b = models.Builder(31)
+    y = b.linear(b.linear("x", 64, 128, outliers=2), 128, 64)
+    model = b.model("x", [1, 8, 64], y)
+    import subprocess
+    onnx.save(model, tmp_path / "m.onnx")
+    mlir = tools.compile_model(tmp_path / "m.onnx", "-", "--emit=mlir", "--stop-after=import")
+    (tmp_path / "m.mlir").write_text(mlir.stdout)
+    out = subprocess.run([tools.tool("qopt-opt"), str(tmp_path / "m.mlir"),
+                          f"--qopt-rotate=rotate={mode} scheme=w4a16-int4-g32"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("qopt.hadamard") == 1
+    assert out.stdout.count('qopt.rotated = "folded"') == 1
+    _, base = compile_and_run(model, tmp_path)
+    _, rotated = compile_and_run(model, tmp_path, f"--rotate={mode}")
+    rel = np.abs(rotated.astype(np.float64) - base).max() / np.abs(base).max()
+    assert rel < 1e-5, f"--rotate={mode}: relative change {rel:.3g}"
+
+
 def norm_mlp_emulation(model, x, scheme, b, seed):
     """The rotated, quantized Linear -> RMSNorm -> Linear written out here: layer 1 gets
     fq(R1^T V R2) and bias b R2 (R2 folded across the norm), layer 2 gets fq(R2^T diag(g) W)

@@ -149,49 +149,11 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
       if (!llvm::all_of(norm.input.getUsers(),
                         [&](Operation *u) { return norm.ops.contains(u); }))
         continue; // x also feeds a residual add (or anything else)
-      // x = reshape*(z V [+ bias]): the producer and the bias on the way.
-      Value cur = norm.input;
-      linalg::GenericOp bias;
-      std::vector<float> biasValues;
-      unsigned biasOperand = 0;
-      MatmulOp producer;
-      for (int step = 0; step < 8 && !producer; ++step) {
-        if (cur != norm.input && !cur.hasOneUse())
-          break;
-        Operation *def = cur.getDefiningOp();
-        if (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def) &&
-            cast<RankedTensorType>(def->getOperand(0).getType()).getShape().back() == d) {
-          cur = def->getOperand(0);
-        } else if (auto g = dyn_cast_or_null<linalg::GenericOp>(def);
-                   g && !bias && isBiasAdd(g, d, biasOperand, biasValues)) {
-          bias = g;
-          cur = g.getDpsInputs()[1 - biasOperand];
-        } else if (auto mm = dyn_cast_or_null<MatmulOp>(def); mm && getMatmulWeightKxN(mm)) {
-          producer = mm;
-        } else {
-          break;
-        }
-      }
+      std::optional<LinearProducer> producer = findLinearProducer(norm.input, d);
       if (!producer)
         continue;
       std::vector<float> signs = fmt::hadamardSigns(spec.seed, b);
-      std::vector<float> v = *getMatmulWeightKxN(producer);
-      auto pType = cast<RankedTensorType>(producer.getRhs().getType());
-      fmt::rotateMatrixColumns(v.data(), pType.getDimSize(0), d, b, signs);
-      OpBuilder pb(producer);
-      replaceMatmulWeight(producer, createWeightConstant(pb, producer.getLoc(), pType.getShape(),
-                                                         v, "qopt_rotated_weight"));
-      if (bias) {
-        fmt::rotateMatrixColumns(biasValues.data(), 1, d, b, signs);
-        OpBuilder bb(bias);
-        Value rotated = buildChannelwise(bb, bias.getLoc(), bias.getDpsInputs()[1 - biasOperand],
-                                         biasValues, /*multiply=*/false);
-        Operation *old = bias.getDpsInputs()[biasOperand].getDefiningOp();
-        bias->getResult(0).replaceAllUsesWith(rotated);
-        bias->erase();
-        if (old && old->use_empty())
-          old->erase();
-      }
+      foldIntoProducer(*producer, b, signs);
       for (MatmulOp mm : *consumers) {
         std::vector<float> w = *getMatmulWeightKxN(mm);
         auto t = cast<RankedTensorType>(mm.getRhs().getType());
@@ -208,6 +170,62 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
       }
     }
     return done;
+  }
+
+  /// x's linear producer: x = reshape*(z V [+ c]) with V constant, through
+  /// reshapes that keep the last axis (of size d) and one per-channel bias;
+  /// every value between has one use (x's own uses are the caller's).
+  struct LinearProducer {
+    MatmulOp matmul;
+    linalg::GenericOp bias;
+    unsigned biasOperand = 0;
+    std::vector<float> biasValues;
+  };
+  static std::optional<LinearProducer> findLinearProducer(Value x, int64_t d) {
+    LinearProducer p;
+    Value cur = x;
+    for (int step = 0; step < 8; ++step) {
+      if (cur != x && !cur.hasOneUse())
+        return std::nullopt;
+      Operation *def = cur.getDefiningOp();
+      if (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def) &&
+          cast<RankedTensorType>(def->getOperand(0).getType()).getShape().back() == d) {
+        cur = def->getOperand(0);
+      } else if (auto g = dyn_cast_or_null<linalg::GenericOp>(def);
+                 g && !p.bias && isBiasAdd(g, d, p.biasOperand, p.biasValues)) {
+        p.bias = g;
+        cur = g.getDpsInputs()[1 - p.biasOperand];
+      } else if (auto mm = dyn_cast_or_null<MatmulOp>(def); mm && getMatmulWeightKxN(mm)) {
+        p.matmul = mm;
+        return p;
+      } else {
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// x R folded into x's producer at compile time: V R, and c R for a bias.
+  static void foldIntoProducer(LinearProducer &p, int64_t b, const std::vector<float> &signs) {
+    MatmulOp producer = p.matmul;
+    std::vector<float> v = *getMatmulWeightKxN(producer);
+    auto pType = cast<RankedTensorType>(producer.getRhs().getType());
+    fmt::rotateMatrixColumns(v.data(), pType.getDimSize(0), pType.getDimSize(1), b, signs);
+    OpBuilder pb(producer);
+    replaceMatmulWeight(producer, createWeightConstant(pb, producer.getLoc(), pType.getShape(), v,
+                                                       "qopt_rotated_weight"));
+    if (!p.bias)
+      return;
+    linalg::GenericOp bias = p.bias;
+    fmt::rotateMatrixColumns(p.biasValues.data(), 1, int64_t(p.biasValues.size()), b, signs);
+    OpBuilder bb(bias);
+    Value rotated = buildChannelwise(bb, bias.getLoc(), bias.getDpsInputs()[1 - p.biasOperand],
+                                     p.biasValues, /*multiply=*/false);
+    Operation *old = bias.getDpsInputs()[p.biasOperand].getDefiningOp();
+    bias->getResult(0).replaceAllUsesWith(rotated);
+    bias->erase();
+    if (old && old->use_empty())
+      old->erase();
   }
 
   /// Whether `g` is x + c with c a constant per channel (of `d`); sets the
@@ -267,19 +285,16 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     OpBuilder builder(op);
     Location loc = op.getLoc();
     replaceMatmulWeight(op, createWeightConstant(builder, loc, {k, n}, *w, "qopt_rotated_weight"));
-    // Activation side: fold into a constant-weight producer, else online.
+    // Activation side: fold into a constant-weight producer (through
+    // reshapes that keep the last axis and a per-channel bias), else online.
     Value x = op.getLhs();
-    auto producer = x.getDefiningOp<MatmulOp>();
-    std::optional<std::vector<float>> v;
-    if (producer && x.hasOneUse() && (v = getMatmulWeightKxN(producer))) {
-      auto pType = cast<RankedTensorType>(producer.getRhs().getType());
-      fmt::rotateMatrixColumns(v->data(), pType.getDimSize(0), pType.getDimSize(1), b, signs);
-      OpBuilder pb(producer);
-      replaceMatmulWeight(producer, createWeightConstant(pb, producer.getLoc(), pType.getShape(), *v, "qopt_rotated_weight"));
-      op->setAttr("qopt.rotated", builder.getStringAttr("folded"));
-      setRotationAttrs(op, b, spec);
-      return success();
-    }
+    if (x.hasOneUse())
+      if (std::optional<LinearProducer> p = findLinearProducer(x, k)) {
+        foldIntoProducer(*p, b, signs);
+        op->setAttr("qopt.rotated", builder.getStringAttr("folded"));
+        setRotationAttrs(op, b, spec);
+        return success();
+      }
     IntegerAttr seedAttr = spec.seed ? builder.getI64IntegerAttr(int64_t(*spec.seed)) : IntegerAttr();
     Value r = HadamardOp::create(builder, loc, x.getType(), x, builder.getI64IntegerAttr(-1),
                                  builder.getI64IntegerAttr(b), seedAttr);

@@ -63,6 +63,37 @@ func.func @odd_k(%x: tensor<4x24xf32>) -> tensor<4x8xf32> {
 }
 
 // -----
+// x = reshape(z V + c) (a 3-D activation with a bias, as ONNX MatMul + Add
+// import): R still folds into V's columns and the bias, through the
+// last-axis-keeping reshapes; no online transform for the second layer.
+// BLOCK-LABEL: func.func @folded_through_bias_and_reshapes
+// BLOCK-NOT: dense<2.5
+// BLOCK-NOT: dense<7.500000e-01> : tensor<32xf32>
+// BLOCK: %[[R:.*]] = qopt.hadamard %arg0
+// BLOCK: qopt.matmul %[[R]], %{{.*}} {qopt.rotated = "online", qopt.rotation_block = 16 : i64}
+// BLOCK-NOT: qopt.hadamard
+// BLOCK: qopt.matmul %{{.*}}, %{{.*}} {qopt.rotated = "folded", qopt.rotation_block = 16 : i64}
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#ch3 = affine_map<(d0, d1, d2) -> (d2)>
+func.func @folded_through_bias_and_reshapes(%z: tensor<4x32xf32>) -> tensor<4x8xf32> {
+  %v = arith.constant dense<2.5> : tensor<32x32xf32>
+  %bias = arith.constant dense<0.75> : tensor<32xf32>
+  %w = arith.constant dense<0.5> : tensor<32x8xf32>
+  %h = qopt.matmul %z, %v : tensor<4x32xf32>, tensor<32x32xf32> -> tensor<4x32xf32>
+  %h3 = tensor.expand_shape %h [[0, 1], [2]] output_shape [1, 4, 32] : tensor<4x32xf32> into tensor<1x4x32xf32>
+  %e = tensor.empty() : tensor<1x4x32xf32>
+  %x3 = linalg.generic {indexing_maps = [#id3, #ch3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%h3, %bias : tensor<1x4x32xf32>, tensor<32xf32>) outs(%e : tensor<1x4x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x32xf32>
+  %x = tensor.collapse_shape %x3 [[0, 1], [2]] : tensor<1x4x32xf32> into tensor<4x32xf32>
+  %y = qopt.matmul %x, %w : tensor<4x32xf32>, tensor<32x8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
 // A gamma-free RMS norm (y = x / sqrt(mean(x * x) + eps), the decomposed
 // ONNX form) commutes with R: the second layer's R moves in front of it into
 // the first layer's columns and bias (new constants, the 2.5 / 0.75 splats are
