@@ -8,7 +8,7 @@
     and M = 128 (prefill), compiled by qopt, against ONNX Runtime (CPU EP, same thread
     count) on the same shapes with MatMul FP32, MatMulNBits 4-bit (block 32, made by ORT's
     own quantizer) and dynamically quantized int8 (MatMulInteger);
-  * whole models: the bundled transformer block (examples/make_transformer_block.py) under
+  * whole models: the transformer block (t = 32 and 128) and the GELU MLP (two sizes) under
     qopt FP32 and each scheme vs ONNX Runtime FP32.
 For each row: median latency, GFLOP/s, effective weight GB/s (weight bytes / time), the
 fraction of the measured read bandwidth, and the ratio vs ONNX Runtime FP32 on the same
@@ -151,6 +151,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="M = 1 and 16 only, fewer schemes")
     ap.add_argument("--ms", default="1,4,16,128", help="comma-separated M (rows) of the kernels")
     ap.add_argument("--schemes", default=",".join(SCHEMES), help="comma-separated qopt schemes")
+    ap.add_argument("--models-only", action="store_true",
+                    help="skip the kernel rows: only the baselines and the whole models")
     ap.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     args = ap.parse_args()
     thread_counts = [int(t) for t in str(args.threads).split(",")]
@@ -183,7 +185,7 @@ def main():
             "w8a8-fp8+bf16": 8}
     ort_bytes = {"ORT fp32": 4.0, "ORT MatMulNBits-4 g32": (4 + 32 / 32) / 8,
                  "ORT MatMulNBits-4 g128": (4 + 32 / 128) / 8, "ORT int8 dynamic": 1.0}
-    for m in ms_list:
+    for m in [] if args.models_only else ms_list:
         model = models.linear_model(m, args.k, args.n, args.layers)
         path = tmp / f"linear_m{m}.onnx"
         onnx.save(model, path)
@@ -227,29 +229,50 @@ def main():
                                            "fraction_of_peak": gflops / unit_peak,
                                            "vs_ort_fp32": ort_ms / ms,
                                            "vs_qopt_fp32": vs_q})
-    # Whole model: the bundled transformer block.
-    block = tmp / "block.onnx"
-    onnx.save(models.transformer_block(seed=2026, t=32, d=256, heads=8, hidden=768, norm="rms",
-                                       mlp="swiglu"), block)
-    xb = np.random.default_rng(2).standard_normal((1, 32, 256)).astype(np.float32)
-    np.save(tmp / "xb.npy", xb)
-    print(f"\n{'model':34s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'vs ORT fp32':>11s}")
-    block_libs = {s: qopt_compile(block, s, tmp) for s in schemes}
-    for threads in thread_counts:
-        sess = ort_session(block, threads)
-        model_repeat = max(args.repeat, 100)  # sub-millisecond runs: warm the thread pools
-        ort_ms = median_ms(lambda: sess.run(None, {"x": xb}), model_repeat)
-        del sess
-        gc.collect()
-        print(f"{'transformer block 32x256':34s} {threads:3d} {'ORT fp32':26s} {ort_ms:9.3f} {1.0:10.2f}x")
-        results["models"].append({"model": "transformer block 32x256", "threads": threads,
-                                  "engine": "ORT fp32", "ms": ort_ms})
-        for s in schemes:
-            ms = qopt_run_ms(block_libs[s], tmp / "xb.npy", tmp, model_repeat, threads)
-            print(f"{'transformer block 32x256':34s} {threads:3d} {'qopt ' + s:26s} {ms:9.3f} "
-                  f"{ort_ms / ms:10.2f}x")
-            results["models"].append({"model": "transformer block 32x256", "threads": threads,
-                                      "engine": f"qopt {s}", "ms": ms, "vs_ort_fp32": ort_ms / ms})
+    # Whole models: the transformer block and the MLP test models at two sizes, qopt per scheme
+    # against ORT FP32 and ORT's own MatMulNBits (4-bit) and dynamic int8 builds of each.
+    whole = [("transformer block 32x256", (1, 32, 256),
+              lambda: models.transformer_block(seed=2026, t=32, d=256, heads=8, hidden=768,
+                                               norm="rms", mlp="swiglu")),
+             ("MLP 32x256x1024", (32, 256),
+              lambda: models.mlp_model(seed=2026, m=32, d=256, hidden=1024))]
+    if not args.quick:
+        whole += [("transformer block 128x512", (1, 128, 512),
+                   lambda: models.transformer_block(seed=2026, t=128, d=512, heads=8, hidden=1536,
+                                                    norm="rms", mlp="swiglu")),
+                  ("MLP 128x1024x4096", (128, 1024),
+                   lambda: models.mlp_model(seed=2026, m=128, d=1024, hidden=4096))]
+    print(f"\n{'model':34s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'vs ORT fp32':>11s} "
+          f"{'vs qopt fp32':>12s}")
+    for name, shape, make in whole:
+        model = make()
+        mdir = tmp / name.replace(" ", "_")
+        mdir.mkdir()
+        path = mdir / "model.onnx"
+        onnx.save(model, path)
+        xm = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+        np.save(mdir / "x.npy", xm)
+        ort_models = ort_variants(model, mdir)
+        libs = {s: qopt_compile(path, s, mdir) for s in schemes}
+        for threads in thread_counts:
+            model_repeat = max(args.repeat, 100)  # sub-millisecond runs: warm the thread pools
+            rows = []
+            for label, p in ort_models.items():
+                sess = ort_session(p, threads)
+                rows.append((label, median_ms(lambda: sess.run(None, {"x": xm}), model_repeat)))
+                del sess
+                gc.collect()
+            for s in schemes:
+                rows.append((f"qopt {s}", qopt_run_ms(libs[s], mdir / "x.npy", mdir, model_repeat,
+                                                      threads)))
+            ort_ms = rows[0][1]
+            qopt_fp32_ms = dict(rows).get("qopt none", float("nan"))
+            for label, ms in rows:
+                print(f"{name:34s} {threads:3d} {label:26s} {ms:9.3f} {ort_ms / ms:10.2f}x "
+                      f"{qopt_fp32_ms / ms:11.2f}x")
+                results["models"].append({"model": name, "threads": threads, "engine": label,
+                                          "ms": ms, "vs_ort_fp32": ort_ms / ms,
+                                          "vs_qopt_fp32": qopt_fp32_ms / ms})
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"\nwrote {args.out}")
 
