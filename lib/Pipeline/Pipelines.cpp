@@ -17,6 +17,10 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
@@ -63,6 +67,28 @@ struct DistinctResultsPass : PassWrapper<DistinctResultsPass, OperationPass<func
 /// `qopt_num_threads()` (defined by the generated C wrapper: QOPT_NUM_THREADS,
 /// else OpenMP's default), so the setting never leaks into the caller's
 /// OpenMP state.
+/// math.erf and math.exp (GELU, softmax, SiLU) as upstream's polynomial
+/// approximations in plain arith instead of libm calls, so that LLVM
+/// vectorizes the loops around them. Their error is a few ulp, within the
+/// tolerances the model tests hold (an ONNX graph does not fix its libm).
+struct MathApproximationsPass
+    : PassWrapper<MathApproximationsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MathApproximationsPass)
+  StringRef getArgument() const final { return "qopt-math-approximations"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, math::MathDialect, vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    auto selected = [](StringRef name) {
+      return name == "erf" || name == "exp" || name == "math.erf" || name == "math.exp";
+    };
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(patterns, selected);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
 struct OmpRegionsPass : PassWrapper<OmpRegionsPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(OmpRegionsPass)
   StringRef getArgument() const final { return "qopt-omp-regions"; }
@@ -194,6 +220,8 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
 
   // Loops -> LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.mathApproximations)
+    pm.addPass(std::make_unique<MathApproximationsPass>());
   pm.addNestedPass<func::FuncOp>(
       createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(createLowerAffinePass());

@@ -138,6 +138,12 @@ static cl::opt<bool> parallelRest(
              "element-wise chains, quantization of graph inputs) over threads along a parallel "
              "dim; default on, --parallel-rest=false runs them on one thread"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool> mathApproximations(
+    "math-approximations",
+    cl::desc("Compute erf and exp (GELU, SiLU, softmax) with polynomial approximations that "
+             "vectorize (a few ulp from libm); default on, --math-approximations=false calls "
+             "libm erff/expf"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> foldNorms(
     "fold-norms",
     cl::desc("Fold LayerNorm/RMSNorm scales (gamma) and biases into the following matmul "
@@ -357,6 +363,7 @@ int main(int argc, char **argv) {
     pipelineOptions.gemvKernels = gemvKernels;
     pipelineOptions.fuseEpilogues = fuseEpilogues;
     pipelineOptions.parallelRest = parallelRest;
+    pipelineOptions.mathApproximations = mathApproximations;
     if (bf16Dot && !mlir::qopt::targetHasFeature(target, "avx512bf16"))
       return fail("--bf16-dot: the target CPU ('" +
                   (mcpu.empty() ? std::string("host") : std::string(mcpu)) +

@@ -84,6 +84,11 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::desc("Run the linalg ops outside matmul loops (norms, softmax, element-wise, "
                      "graph-input quantization) on threads too (qopt-fuse parallel-rest)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> mathApproximations{
+      *this, "math-approximations",
+      llvm::cl::desc("erf and exp as polynomial approximations (vectorizable) instead of libm "
+                     "calls"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorizeMatmuls{
       *this, "vectorize-matmuls",
       llvm::cl::desc("Register-tiled vector kernels for float matmuls (qopt-vectorize-matmuls)"),
