@@ -114,6 +114,17 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     }
   }
 
+  /// Weight side of a rotation: W becomes R^T W, at compile time.
+  static void rotateWeightRows(MatmulOp op, int64_t b, const std::vector<float> &signs) {
+    std::vector<float> w = *getMatmulWeightKxN(op);
+    auto t = cast<RankedTensorType>(op.getRhs().getType());
+    int64_t k = t.getDimSize(0), n = t.getDimSize(1);
+    fmt::rotateMatrixRows(w.data(), k, n, b, signs);
+    OpBuilder builder(op);
+    replaceMatmulWeight(op, createWeightConstant(builder, op.getLoc(), {k, n}, w,
+                                                 "qopt_rotated_weight"));
+  }
+
   /// The rotation block of a layer with K input channels.
   static int64_t blockFor(const RotateSpec &spec, int64_t schemeBlock, int64_t k) {
     if (spec.mode == RotateSpec::Mode::Global)
@@ -155,13 +166,7 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
       std::vector<float> signs = fmt::hadamardSigns(spec.seed, b);
       foldIntoProducer(*producer, b, signs);
       for (MatmulOp mm : *consumers) {
-        std::vector<float> w = *getMatmulWeightKxN(mm);
-        auto t = cast<RankedTensorType>(mm.getRhs().getType());
-        int64_t k = t.getDimSize(0), n = t.getDimSize(1);
-        fmt::rotateMatrixRows(w.data(), k, n, b, signs);
-        OpBuilder mb(mm);
-        replaceMatmulWeight(mm, createWeightConstant(mb, mm.getLoc(), {k, n}, w,
-                                                     "qopt_rotated_weight"));
+        rotateWeightRows(mm, b, signs);
         Builder builder(mm.getContext());
         mm->setAttr("qopt.rotated", builder.getStringAttr("folded"));
         mm->setAttr("qopt.rotated_across", builder.getStringAttr("rms_norm"));
@@ -261,14 +266,10 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
   }
 
   LogicalResult rotateMatmul(MatmulOp op, const RotateSpec &spec, int64_t schemeBlock) {
-    std::optional<std::vector<float>> w = getMatmulWeightKxN(op);
-    if (!w)
+    if (!getMatmulWeightKxN(op))
       return success(); // not a constant weight: left alone
-    auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
-    int64_t k = rhsType.getDimSize(0), n = rhsType.getDimSize(1);
-    int64_t b = spec.block ? spec.block : schemeBlock;
-    if (spec.mode == RotateSpec::Mode::Global)
-      b = fmt::largestPowerOfTwoDividing(k);
+    int64_t k = cast<RankedTensorType>(op.getRhs().getType()).getDimSize(0);
+    int64_t b = blockFor(spec, schemeBlock, k);
     if (k % b != 0) {
       if (spec.block)
         return op.emitError() << "qopt-rotate: rotation block " << b << " does not divide K = "
@@ -280,11 +281,9 @@ struct RotatePass : public mlir::qopt::impl::RotatePassBase<RotatePass> {
     if (b < 2)
       return success(); // odd K under "global": nothing to rotate
     std::vector<float> signs = fmt::hadamardSigns(spec.seed, b);
-    // Weight side: R^T W, at compile time.
-    fmt::rotateMatrixRows(w->data(), k, n, b, signs);
+    rotateWeightRows(op, b, signs);
     OpBuilder builder(op);
     Location loc = op.getLoc();
-    replaceMatmulWeight(op, createWeightConstant(builder, loc, {k, n}, *w, "qopt_rotated_weight"));
     // Activation side: fold into a constant-weight producer (through
     // reshapes that keep the last axis and a per-channel bias), else online.
     Value x = op.getLhs();
