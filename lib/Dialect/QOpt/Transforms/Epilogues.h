@@ -8,8 +8,6 @@
 
 #include "mlir/Support/LogicalResult.h"
 
-#include <cstdint>
-
 namespace mlir {
 class Operation;
 namespace qopt {
@@ -29,13 +27,6 @@ namespace qopt {
 /// cache. Reductions across tiles (per-row or per-tensor scales) stay
 /// outside. Results the fused consumers made dead are dropped.
 LogicalResult fuseEpilogues(Operation *root);
-
-/// Tiles every linalg.generic left outside loops (norms, softmax, attention
-/// products, element-wise chains, a graph input's quantization) with at
-/// least `minWork` iterations along its outermost parallel loop that splits
-/// into 2..`maxTiles` equal tiles, with scf.forall (threads). Reductions stay
-/// whole in a tile: results do not depend on the thread count.
-LogicalResult parallelizeRemaining(Operation *root, int64_t minWork, int64_t maxTiles);
 
 } // namespace qopt
 } // namespace mlir

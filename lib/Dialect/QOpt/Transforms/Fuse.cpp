@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "Epilogues.h"
+#include "Parallelize.h"
 #include "Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"

@@ -1,6 +1,6 @@
 //===- Parallelize.cpp - threads for the linalg ops outside matmul loops --===//
 //
-// Part of qopt. See Epilogues.h. What qopt-fuse leaves outside the matmuls'
+// Part of qopt. See Parallelize.h. What qopt-fuse leaves outside the matmuls'
 // column loops (norms, softmax, attention products, element-wise chains, the
 // quantization of a graph input) would run on one thread. Each such op with
 // enough work is tiled along one parallel loop with scf.forall (OpenMP
@@ -10,7 +10,7 @@
 // not depend on the thread count.
 //
 //===----------------------------------------------------------------------===//
-#include "Epilogues.h"
+#include "Parallelize.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
