@@ -80,7 +80,7 @@ struct MathApproximationsPass
   }
   void runOnOperation() override {
     auto selected = [](StringRef name) {
-      return name == "erf" || name == "exp" || name == "math.erf" || name == "math.exp";
+      return name == math::ErfOp::getOperationName() || name == math::ExpOp::getOperationName();
     };
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns, selected);
