@@ -35,25 +35,31 @@ def _run(tmp_path, monkeypatch, lib, threads):
     return np.load(next(out.glob("*.npy")))
 
 
-@pytest.mark.parametrize("scheme,flags", CASES, ids=[f"{s}{''.join(f)}" for s, f in CASES])
-def test_fusion_is_bit_identical(tmp_path, monkeypatch, scheme, flags):
-    # d = 384: 3 column tiles of the second layer; hidden = 640: 5 tiles of the first.
-    model = models.mlp_model(seed=11, m=24, d=384, hidden=640)
-    onnx.save(model, tmp_path / "mlp.onnx")
-    x = np.random.default_rng(12).standard_normal((24, 384)).astype(np.float32)
-    x[:, 5] *= 30.0  # an outlier channel, so block scales differ across blocks
+def assert_flag_keeps_bits(tmp_path, monkeypatch, model, x, flag, *flags):
+    """Compiles `model` with --FLAG=true and --FLAG=false (plus `flags`) and checks that the
+    first, on 1, 2 and 3 threads, gives the bits of the second on one thread."""
+    onnx.save(model, tmp_path / "m.onnx")
     np.save(tmp_path / "x.npy", x)
     libs = {}
-    for fuse in ("true", "false"):
-        libs[fuse] = tmp_path / f"mlp-{fuse}.so"
-        c = tools.compile_model(tmp_path / "mlp.onnx", libs[fuse], f"--scheme={scheme}", *flags,
-                                f"--fuse-epilogues={fuse}")
+    for on in ("true", "false"):
+        libs[on] = tmp_path / f"m-{on}.so"
+        c = tools.compile_model(tmp_path / "m.onnx", libs[on], *flags, f"--{flag}={on}")
         assert c.returncode == 0, c.stderr
     want = _run(tmp_path, monkeypatch, libs["false"], 1)
     for threads in (1, 2, 3):
         got = _run(tmp_path, monkeypatch, libs["true"], threads)
         assert got.tobytes() == want.tobytes(), (
             f"{threads} threads: max abs diff {np.abs(got - want).max()}")
+
+
+@pytest.mark.parametrize("scheme,flags", CASES, ids=[f"{s}{''.join(f)}" for s, f in CASES])
+def test_fusion_is_bit_identical(tmp_path, monkeypatch, scheme, flags):
+    # d = 384: 3 column tiles of the second layer; hidden = 640: 5 tiles of the first.
+    model = models.mlp_model(seed=11, m=24, d=384, hidden=640)
+    x = np.random.default_rng(12).standard_normal((24, 384)).astype(np.float32)
+    x[:, 5] *= 30.0  # an outlier channel, so block scales differ across blocks
+    assert_flag_keeps_bits(tmp_path, monkeypatch, model, x, "fuse-epilogues",
+                           f"--scheme={scheme}", *flags)
 
 
 def test_fused_module_keeps_no_float_activation(tmp_path):
@@ -102,16 +108,6 @@ def test_parallel_rest_is_bit_identical(tmp_path, monkeypatch, kind, scheme, fla
         m = 3 if kind == "mlp3" else 24
         model = models.mlp_model(seed=21, m=m, d=128, hidden=320)
         shape = (m, 128)
-    onnx.save(model, tmp_path / "m.onnx")
-    np.save(tmp_path / "x.npy", np.random.default_rng(5).standard_normal(shape).astype(np.float32))
-    libs = {}
-    for on in ("true", "false"):
-        libs[on] = tmp_path / f"m-{on}.so"
-        c = tools.compile_model(tmp_path / "m.onnx", libs[on], f"--scheme={scheme}", *flags,
-                                f"--parallel-rest={on}")
-        assert c.returncode == 0, c.stderr
-    want = _run(tmp_path, monkeypatch, libs["false"], 1)
-    for threads in (1, 2, 3):
-        got = _run(tmp_path, monkeypatch, libs["true"], threads)
-        assert got.tobytes() == want.tobytes(), (
-            f"{threads} threads: max abs diff {np.abs(got - want).max()}")
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    assert_flag_keeps_bits(tmp_path, monkeypatch, model, x, "parallel-rest",
+                           f"--scheme={scheme}", *flags)
