@@ -8,8 +8,9 @@
     and M = 128 (prefill), compiled by qopt, against ONNX Runtime (CPU EP, same thread
     count) on the same shapes with MatMul FP32, MatMulNBits 4-bit (block 32, made by ORT's
     own quantizer) and dynamically quantized int8 (MatMulInteger);
-  * whole models: the transformer block (t = 32 and 128) and the GELU MLP (two sizes) under
-    qopt FP32 and each scheme vs ONNX Runtime FP32.
+  * whole models: the transformer block (t = 32 and 128), the GELU MLP (two sizes) and a
+    batch-1 decoder stack (t = 1, d = 2048, weights from DRAM) under qopt FP32 and each
+    scheme vs ONNX Runtime FP32 and ORT's MatMulNBits / int8 builds of the same model.
 For each row: median latency, GFLOP/s, effective weight GB/s (weight bytes / time), the
 fraction of the measured read bandwidth, and the ratio vs ONNX Runtime FP32 on the same
 shape. Prints a table and writes bench/results.json.
@@ -153,6 +154,10 @@ def main():
     ap.add_argument("--schemes", default=",".join(SCHEMES), help="comma-separated qopt schemes")
     ap.add_argument("--models-only", action="store_true",
                     help="skip the kernel rows: only the baselines and the whole models")
+    ap.add_argument("--model", default="",
+                    help="run only the whole models whose name contains this text")
+    ap.add_argument("--decode-layers", type=int, default=3,
+                    help="blocks in the batch-1 decoder model (206 MB of FP32 weights each)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     args = ap.parse_args()
     thread_counts = [int(t) for t in str(args.threads).split(",")]
@@ -241,7 +246,16 @@ def main():
                    lambda: models.transformer_block(seed=2026, t=128, d=512, heads=8, hidden=1536,
                                                     norm="rms", mlp="swiglu")),
                   ("MLP 128x1024x4096", (128, 1024),
-                   lambda: models.mlp_model(seed=2026, m=128, d=1024, hidden=4096))]
+                   lambda: models.mlp_model(seed=2026, m=128, d=1024, hidden=4096)),
+                  # Batch-1 decode: one token through a stack of blocks whose FP32 weights
+                  # (d = 2048, SwiGLU hidden 5632: 206 MB a block) far exceed the L3, so
+                  # every engine streams its weights from DRAM, as an LLM decode step does.
+                  (f"decoder {args.decode_layers}x2048 t=1", (1, 1, 2048),
+                   lambda: models.transformer_block(seed=2026, t=1, d=2048, heads=16, hidden=5632,
+                                                    norm="rms", mlp="swiglu",
+                                                    layers=args.decode_layers))]
+    if args.model:
+        whole = [w for w in whole if args.model in w[0]]
     print(f"\n{'model':34s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'vs ORT fp32':>11s} "
           f"{'vs qopt fp32':>12s}")
     for name, shape, make in whole:

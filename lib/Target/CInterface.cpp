@@ -249,6 +249,88 @@ __attribute__((visibility("hidden"))) int qopt_num_threads(void) {
 }
 
 )c";
+  // Buffers of the generated code (memref.alloc, lowered with
+  // use-generic-functions: Pipelines.cpp). glibc maps blocks of >= 128 KiB
+  // fresh and unmaps them on free, so every call of a model used to fault in
+  // and zero its large intermediates again (12% of a 128-token block's time in
+  // the kernel). Blocks of >= 256 KiB are kept on free, up to 64 of them, and
+  // reused by a later request they fit (at most twice its size): the second
+  // call of a model allocates nothing new. The cache is freed at unload;
+  // QOPT_BUFFER_CACHE=0 turns it off (memory checkers see every free).
+  os << R"c(#include <pthread.h>
+#define QOPT_HDR 64
+#define QOPT_CACHED (256u << 10)
+#define QOPT_SLOTS 64
+static pthread_mutex_t qopt_buf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { char *base; size_t size; } qopt_bufs[QOPT_SLOTS];
+static int qopt_nbufs;
+
+static int qopt_buf_cache_on(void) {
+  static int on = -1;
+  if (on < 0) {
+    const char *s = getenv("QOPT_BUFFER_CACHE");
+    on = !(s && s[0] == '0' && s[1] == 0);
+  }
+  return on;
+}
+
+/* Every block has a 64-byte header before the pointer returned; its last 16
+   bytes hold the malloc'd base and the block's total size. */
+static void *qopt_buf_get(size_t align, size_t n) {
+  size_t hdr = align > QOPT_HDR ? align : QOPT_HDR, total = n + hdr;
+  char *base = NULL;
+  if (hdr == QOPT_HDR && total >= QOPT_CACHED && qopt_buf_cache_on()) {
+    int best = -1, i;
+    pthread_mutex_lock(&qopt_buf_lock);
+    for (i = 0; i < qopt_nbufs; ++i)
+      if (qopt_bufs[i].size >= total && qopt_bufs[i].size / 2 <= total &&
+          (best < 0 || qopt_bufs[i].size < qopt_bufs[best].size))
+        best = i;
+    if (best >= 0) {
+      base = qopt_bufs[best].base;
+      total = qopt_bufs[best].size;
+      qopt_bufs[best] = qopt_bufs[--qopt_nbufs];
+    }
+    pthread_mutex_unlock(&qopt_buf_lock);
+  }
+  if (!base && posix_memalign((void **)&base, hdr, total))
+    return NULL;
+  ((char **)(base + hdr))[-2] = base;
+  ((size_t *)(base + hdr))[-1] = total;
+  return base + hdr;
+}
+
+__attribute__((visibility("hidden"))) void *_mlir_memref_to_llvm_alloc(size_t n) {
+  return qopt_buf_get(QOPT_HDR, n);
+}
+__attribute__((visibility("hidden"))) void *_mlir_memref_to_llvm_aligned_alloc(size_t align,
+                                                                               size_t n) {
+  return qopt_buf_get(align, n);
+}
+__attribute__((visibility("hidden"))) void _mlir_memref_to_llvm_free(void *p) {
+  char *base;
+  size_t total;
+  if (!p)
+    return;
+  base = ((char **)p)[-2];
+  total = ((size_t *)p)[-1];
+  if ((char *)p - base == QOPT_HDR && total >= QOPT_CACHED && qopt_buf_cache_on()) {
+    pthread_mutex_lock(&qopt_buf_lock);
+    if (qopt_nbufs < QOPT_SLOTS) {
+      qopt_bufs[qopt_nbufs].base = base;
+      qopt_bufs[qopt_nbufs++].size = total;
+      base = NULL;
+    }
+    pthread_mutex_unlock(&qopt_buf_lock);
+  }
+  free(base);
+}
+__attribute__((destructor)) static void qopt_buf_release(void) {
+  while (qopt_nbufs > 0)
+    free(qopt_bufs[--qopt_nbufs].base);
+}
+
+)c";
   // The lowered entry: void entry(T *in..., T *out...) (bare pointers).
   std::vector<std::string> decl;
   for (const auto &in : iface.inputs)

@@ -105,14 +105,16 @@ class Builder:
 
 
 def transformer_block(seed=0, t=16, d=64, heads=4, hidden=128, norm="layernorm", mlp="gelu",
-                      opset=20):
-    """Pre-norm block: x + Attn(Norm(x)); h + MLP(Norm(h))."""
+                      opset=20, layers=1):
+    """Pre-norm block: x + Attn(Norm(x)); h + MLP(Norm(h)). `layers` > 1 stacks that many
+    blocks, each with its own weights (a decoder stack: the decode benchmark's model)."""
     b = Builder(seed)
-    x = "x"
     norm_fn = (lambda v: b.layernorm(v, d)) if norm == "layernorm" else (lambda v: b.rmsnorm(v, d, norm))
-    h = b.op("Add", [x, b.attention(norm_fn(x), t, d, heads)])
-    y = b.op("Add", [h, b.mlp(norm_fn(h), d, hidden, mlp)])
-    return b.model(x, [1, t, d], y, opset=opset)
+    y = "x"
+    for _ in range(layers):
+        h = b.op("Add", [y, b.attention(norm_fn(y), t, d, heads)])
+        y = b.op("Add", [h, b.mlp(norm_fn(h), d, hidden, mlp)])
+    return b.model("x", [1, t, d], y, opset=opset)
 
 
 def norm_mlp_model(seed=0, m=8, d=64, hidden=128, norm="rms"):

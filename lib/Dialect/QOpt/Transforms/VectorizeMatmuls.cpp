@@ -201,9 +201,15 @@ struct VectorizeMatmulsPass
       for (unsigned d = 0; d + 3 < nd; ++d)
         sizes.push_back(rewriter.getIndexAttr(1));
       int64_t m = ranges[nd - 3], n = ranges[nd - 1];
-      sizes.push_back(rewriter.getIndexAttr(divisorTile(m, mr)));
+      // Fewer rows than a block (decode): wider blocks keep mr * nr / 16
+      // accumulators, and one k step reads a whole row of the column panel
+      // (mr / rows times nr columns) instead of part of it twice.
+      int64_t mt = divisorTile(m, mr), nt = nr;
+      if (!decoding && mt < mr)
+        nt = nr * (mr / mt);
+      sizes.push_back(rewriter.getIndexAttr(mt));
       sizes.push_back(rewriter.getIndexAttr(1));
-      sizes.push_back(rewriter.getIndexAttr(divisorTile(n, nr)));
+      sizes.push_back(rewriter.getIndexAttr(divisorTile(n, nt)));
       SmallVector<int64_t> interchange;
       for (unsigned d = 0; d + 3 < nd; ++d)
         interchange.push_back(d);

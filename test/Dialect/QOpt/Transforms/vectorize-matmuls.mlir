@@ -41,6 +41,34 @@ func.func @odd_shapes(%x: tensor<6x48xf32>, %w: tensor<48x24xf32>) -> tensor<6x2
 }
 
 // -----
+// Fewer rows than mr (decode): one row keeps up to 4 x 64 / 16 = 16
+// accumulators as a 1 x 256 block, here the whole 128-column tile of
+// qopt-fuse, so each k step reads a whole weight row of the tile once (before:
+// 1 x 64 blocks read it in two passes). Two rows: 2 x 128.
+// CHECK-LABEL: func.func @one_row
+// CHECK: scf.forall {{.*}} step (128)
+// CHECK: vector.transfer_read {{.*}} : tensor<1x128xf32>, vector<1x128xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x128xf32>, vector<1x128xf32>)
+// CHECK-COUNT-1: vector.fma {{.*}} : vector<128xf32>
+// CHECK-NOT: vector.fma
+// CHECK: scf.yield
+// CHECK-LABEL: func.func @two_rows
+// CHECK: vector.transfer_read {{.*}} : tensor<2x128xf32>, vector<2x128xf32>
+// CHECK-COUNT-2: vector.fma {{.*}} : vector<128xf32>
+// CHECK-NOT: vector.fma
+// CHECK: scf.yield
+// OPTS-LABEL: func.func @one_row
+// OPTS: vector.transfer_read {{.*}} : tensor<1x512xf32>, vector<1x256xf32>
+func.func @one_row(%x: tensor<1x256xf32>, %w: tensor<256x512xf32>) -> tensor<1x512xf32> {
+  %y = qopt.matmul %x, %w : tensor<1x256xf32>, tensor<256x512xf32> -> tensor<1x512xf32>
+  return %y : tensor<1x512xf32>
+}
+func.func @two_rows(%x: tensor<2x256xf32>, %w: tensor<256x512xf32>) -> tensor<2x512xf32> {
+  %y = qopt.matmul %x, %w : tensor<2x256xf32>, tensor<256x512xf32> -> tensor<2x512xf32>
+  return %y : tensor<2x512xf32>
+}
+
+// -----
 // Left alone: linalg ops that are not lowered qopt.matmuls.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: vector.
