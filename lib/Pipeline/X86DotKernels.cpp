@@ -294,9 +294,13 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     const int64_t nc = columnTile(n, parallelN);
     // Register blocks: 4 rows x 64 columns (16 accumulators) for one block
     // along K; with several, 4 x 32 so that the f32 sums (8) stay in
-    // registers beside the integer ones (8).
-    const int64_t widest = kb == 1 ? 64 : 32;
-    const int64_t nr = nc % widest == 0 ? widest : nc % 32 == 0 ? 32 : 16;
+    // registers beside the integer ones (8). Fewer than 4 rows (decode) run
+    // as one-row blocks: 4x wider, so that one k step reads a whole row of
+    // the column panel once instead of a quarter of it in four passes.
+    const int64_t widest = (kb == 1 ? 64 : 32) * (rows < kRows ? kRows : 1);
+    int64_t nr = widest;
+    while (nr > kLanes && nc % nr)
+      nr /= 2;
     const int64_t lanes = nr / kLanes;
 
     Value weights = packWeights(b, loc, p, nc, g);

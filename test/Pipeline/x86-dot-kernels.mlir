@@ -80,3 +80,23 @@ func.func @wide(%x: tensor<6x64xf32>) -> tensor<6x256xf32> {
 // INT8: tensor.extract_slice %{{.*}}[%[[T]], 0, 0] [1, 16, 512] [1, 1, 1] : tensor<2x16x512xi8> to tensor<16x512xi8>
 // INT8: vector.multi_reduction
 // INT8: tensor.parallel_insert_slice {{.*}} [6, 128] [1, 1] : tensor<6x128xf32> into tensor<6x256xf32>
+
+// -----
+
+// One row (decode): the register block is one row x the whole 128-column
+// panel row (8 accumulators, up to 16), so each k step reads the panel row
+// once; with 6 rows it is 4 x 64 (@wide). MXFP4 has several blocks along K:
+// one row x 128 as well (4 x 32 for more rows).
+func.func @one_row(%x: tensor<1x64xf32>) -> tensor<1x256xf32> {
+  %w = arith.constant dense<-0.5> : tensor<64x256xf32>
+  %y = qopt.matmul %x, %w : tensor<1x64xf32>, tensor<64x256xf32> -> tensor<1x256xf32>
+  return %y : tensor<1x256xf32>
+}
+// INT8-LABEL: func.func @one_row
+// INT8: scf.forall
+// INT8: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c128{{(_[0-9]+)?}} step %c128
+// INT8-COUNT-8: vector.multi_reduction
+// INT8-NOT: vector.multi_reduction
+// INT8: scf.forall.in_parallel
+// MXFP4-LABEL: func.func @one_row
+// MXFP4: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c128{{(_[0-9]+)?}} step %c128
