@@ -176,7 +176,7 @@ void mlir::qopt::buildX86Pipeline(OpPassManager &pm, const X86PipelineOptions &o
   pm.addPass(createConvertQOptToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   if (options.vnni || options.bf16)
-    pm.addNestedPass<func::FuncOp>(createX86DotKernelsPass(options.vnni, options.bf16));
+    pm.addNestedPass<func::FuncOp>(createX86DotKernelsPass(options.vnni, options.bf16, options.nibbleWeights));
   if (options.avx512 && options.gemvKernels && options.vectorizeMatmuls)
     pm.addNestedPass<func::FuncOp>(createX86GemvPass());
   if (options.fuseElementwise) {

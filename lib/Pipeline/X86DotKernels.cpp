@@ -126,15 +126,23 @@ struct Plan {
   float unitA = 1, unitW = 1;
   SmallVector<float> tableA, tableW;
   int64_t rows, k, n, block;
+  /// Weights of <= 4-bit codes, <= kNibbleRows rows (decode): two codes per
+  /// byte, turned into the u8 elements in registers by a 16-entry vpshufb.
+  bool nibbles = false;
 };
+
+/// Up to this many rows the weight stream, not the dot products, bounds a
+/// matmul: 4-bit codes are kept packed two per byte.
+constexpr int64_t kNibbleRows = 8;
 
 struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DotKernelsPass)
   DotKernelsPass() = default;
   DotKernelsPass(const DotKernelsPass &other) : PassWrapper(other) {}
-  DotKernelsPass(bool vnni, bool bf16) {
+  DotKernelsPass(bool vnni, bool bf16, bool nibbles) {
     this->vnni = vnni;
     this->bf16 = bf16;
+    this->nibbles = nibbles;
   }
   StringRef getArgument() const final { return "qopt-x86-dot-kernels"; }
   StringRef getDescription() const final {
@@ -149,6 +157,10 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
   Option<int64_t> parallelN{*this, "parallel-n",
                             llvm::cl::desc("Preferred column tile run by one thread"),
                             llvm::cl::init(128)};
+  Option<bool> nibbles{*this, "nibbles",
+                       llvm::cl::desc("Keep <= 4-bit integer weight codes two per byte for "
+                                      "matmuls of <= 8 rows (vpshufb decode in registers)"),
+                       llvm::cl::init(true)};
 
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<LLVM::LLVMDialect, vector::VectorDialect, arith::ArithDialect,
@@ -196,6 +208,8 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     // Integer sums must fit i32: |sum| <= 128 * 128 * block.
     if (p.kind == DotKind::Int8 && p.block > (int64_t(1) << 17))
       return std::nullopt;
+    p.nibbles = nibbles && p.kind == DotKind::Int8 && p.rows <= kNibbleRows && p.block % 8 == 0 &&
+                cast<IntegerType>(weight->element.code.getType()).getWidth() <= 4;
     return p;
   }
 
@@ -210,10 +224,25 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
   }
 
   /// The weight's element values, repacked [T, K / g, nc * g] (int8 stored
-  /// as e + 128; bf16 as bits).
+  /// as e + 128; bf16 as bits). With nibbles: the codes, [T, K / 8, nc * 4],
+  /// byte (c, i) of k-group pair q holding k = 8q + i in its low nibble and
+  /// 8q + 4 + i in its high one.
   Value packWeights(OpBuilder &b, Location loc, const Plan &p, int64_t nc, int64_t g) {
     SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
     int64_t k = p.k, n = p.n, t = n / nc;
+    if (p.nibbles) {
+      std::vector<char> bytes(size_t(k * n / 2));
+      for (int64_t tt = 0; tt < t; ++tt)
+        for (int64_t q = 0; q < k / 8; ++q)
+          for (int64_t c = 0; c < nc; ++c)
+            for (int64_t i = 0; i < 4; ++i) {
+              uint32_t lo = codes[size_t((q * 8 + i) * n + tt * nc + c)];
+              uint32_t hi = codes[size_t((q * 8 + 4 + i) * n + tt * nc + c)];
+              bytes[size_t(((tt * (k / 8) + q) * nc + c) * 4 + i)] = char(lo | (hi << 4));
+            }
+      return packedConstant(b, loc, RankedTensorType::get({t, k / 8, nc * 4}, b.getI8Type()),
+                            "vnni_nibbles", bytes);
+    }
     auto at = [&](int64_t kk, int64_t nn) { return p.tableW[codes[size_t(kk * n + nn)]]; };
     const bool int8 = p.kind == DotKind::Int8;
     const int64_t eb = int8 ? 1 : 2; // bytes per element
@@ -350,6 +379,25 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                        : arith::ConstantOp::create(b, loc, b.getFloatAttr(b.getBF16Type(), 0.0))
                              .getResult();
     Value padF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    // Nibbles: code -> u8 element (e / unit + 128) by a gather from a
+    // 16-byte table, which qopt-x86-intrinsics makes one vpshufb.
+    Value low4, four, lut, allLanes, zeroBytes;
+    if (p.nibbles) {
+      auto bytesType = VectorType::get({64}, b.getI8Type());
+      low4 = arith::ConstantOp::create(b, loc,
+                                       DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(15)));
+      four = arith::ConstantOp::create(b, loc,
+                                       DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(4)));
+      zeroBytes = arith::ConstantOp::create(b, loc, b.getZeroAttr(bytesType));
+      allLanes = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(VectorType::get({64}, b.getI1Type()), true));
+      SmallVector<int8_t> table(16, int8_t(-128));
+      for (size_t i = 0; i < 16 && i < p.tableW.size(); ++i)
+        table[i] = int8_t(uint8_t(int(std::lround(p.tableW[i] / p.unitW)) + 128));
+      lut = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(RankedTensorType::get({16}, b.getI8Type()), ArrayRef<int8_t>(table)));
+    }
 
     // One register block: `mr` rows from m0, nr columns from n0 of the tile
     // (wt: [K/g, nc*g], swt: [KB, nc], cc: [rows, nc]).
@@ -374,21 +422,43 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
               }
               inits.append(lanes, init);
             }
-            Value perBlock = idx(kb_b, block / g);
+            // k-groups per step: two with nibbles (one byte holds both).
+            const int64_t steps = p.nibbles ? 2 : 1;
+            Value perBlock = idx(kb_b, block / g / steps);
             Value kgLb = arith::MulIOp::create(kb_b, loc, kbIv, perBlock);
             Value kgUb = arith::AddIOp::create(kb_b, loc, kgLb, perBlock);
             auto kLoop = scf::ForOp::create(
                 kb_b, loc, kgLb, kgUb, one, inits,
-                [&](OpBuilder &kk, Location, Value kg, ValueRange accs) {
-                  SmallVector<Value> w;
+                [&](OpBuilder &kk, Location, Value kq, ValueRange accs) {
+                  // ws[s][j]: elements of k-group kq * steps + s, columns n0 + 16j.
+                  SmallVector<SmallVector<Value>> ws(steps);
                   for (int64_t j = 0; j < lanes; ++j) {
                     Value col = arith::AddIOp::create(kk, loc, n0, idx(kk, j * kLanes));
                     Value off = arith::MulIOp::create(kk, loc, col, idx(kk, g));
-                    w.push_back(vector::TransferReadOp::create(kk, loc, wideType, wt,
-                                                               ValueRange{kg, off}, padElt,
-                                                               ArrayRef<bool>{true}));
+                    Value v = vector::TransferReadOp::create(kk, loc, wideType, wt,
+                                                             ValueRange{kq, off}, padElt,
+                                                             ArrayRef<bool>{true});
+                    if (!p.nibbles) {
+                      ws[0].push_back(v);
+                      continue;
+                    }
+                    auto lookup = [&](Value codes) -> Value {
+                      Value at = arith::IndexCastUIOp::create(
+                          kk, loc, VectorType::get({64}, kk.getIndexType()), codes);
+                      return vector::GatherOp::create(kk, loc, wideType, lut,
+                                                      ValueRange{idx(kk, 0)}, at, allLanes,
+                                                      zeroBytes, IntegerAttr());
+                    };
+                    ws[0].push_back(lookup(arith::AndIOp::create(kk, loc, v, low4)));
+                    ws[1].push_back(lookup(arith::ShRUIOp::create(kk, loc, v, four)));
                   }
-                  SmallVector<Value> next;
+                  SmallVector<Value> next(accs.begin(), accs.end());
+                  for (int64_t st = 0; st < steps; ++st) {
+                  Value kg = steps == 1 ? kq
+                                        : arith::AddIOp::create(
+                                              kk, loc, arith::MulIOp::create(kk, loc, kq, idx(kk, steps)),
+                                              idx(kk, st))
+                                              .getResult();
                   Value kOff = arith::MulIOp::create(kk, loc, kg, idx(kk, g));
                   for (int64_t r = 0; r < mr; ++r) {
                     Value m = arith::AddIOp::create(kk, loc, m0, idx(kk, r));
@@ -406,12 +476,13 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                       aWide = arith::ExtSIOp::create(
                           kk, loc, VectorType::get({kLanes * g}, i32), a);
                     for (int64_t j = 0; j < lanes; ++j) {
-                      Value acc = accs[r * lanes + j];
+                      Value &acc = next[r * lanes + j];
                       if (p.kind == DotKind::Int8)
-                        next.push_back(u8s8Dot(kk, loc, acc, w[j], aWide));
+                        acc = u8s8Dot(kk, loc, acc, ws[st][j], aWide);
                       else
-                        next.push_back(x86vector::DotBF16Op::create(kk, loc, acc, w[j], a));
+                        acc = x86vector::DotBF16Op::create(kk, loc, acc, ws[st][j], a);
                     }
+                  }
                   }
                   scf::YieldOp::create(kk, loc, next);
                 });
@@ -477,6 +548,6 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::qopt::createX86DotKernelsPass(bool vnni, bool bf16) {
-  return std::make_unique<DotKernelsPass>(vnni, bf16);
+std::unique_ptr<Pass> mlir::qopt::createX86DotKernelsPass(bool vnni, bool bf16, bool nibbles) {
+  return std::make_unique<DotKernelsPass>(vnni, bf16, nibbles);
 }

@@ -5,6 +5,9 @@
 // (`llvm.call_intrinsic`):
 //  - a vector.gather from a constant table of at most 16 f32 (the table
 //    decodes of qopt-vectorize-matmuls) -> `vpermps`, one per 16 lanes;
+//  - a vector.gather from a constant table of at most 16 bytes indexed by
+//    bytes (the nibble decodes of qopt-x86-dot-kernels) -> `vpshufb`, one per
+//    64 lanes;
 //  - the u8 x s8 dot product of qopt-x86-dot-kernels (extui x extsi, groups
 //    of 4 summed into an i32 accumulator) -> AVX512-VNNI `vpdpbusd`.
 // It runs after bufferization: an intrinsic call has unknown memory effects,
@@ -30,40 +33,49 @@ using namespace mlir;
 
 namespace {
 
+/// The table of a vector.gather that reads, at offset 0 and in every lane,
+/// a constant 1-D table of at most 16 `elt` values: a constant tensor, or
+/// (after bufferization) a constant global's initial value. Null otherwise.
+DenseElementsAttr constantTable(vector::GatherOp op, Type elt, int64_t lanesPerChunk) {
+  DenseElementsAttr table;
+  auto baseType = dyn_cast<ShapedType>(op.getBase().getType());
+  if (!baseType || baseType.getRank() != 1 || baseType.getNumElements() > 16 ||
+      baseType.getElementType() != elt)
+    return {};
+  if (auto get = op.getBase().getDefiningOp<memref::GetGlobalOp>()) {
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(get, get.getNameAttr());
+    if (!global || !global.getConstant() || !global.getInitialValue())
+      return {};
+    table = dyn_cast<DenseElementsAttr>(*global.getInitialValue());
+  } else {
+    matchPattern(op.getBase(), m_Constant(&table));
+  }
+  if (!table)
+    return {};
+  for (Value o : op.getOffsets())
+    if (!isConstantIntValue(getAsOpFoldResult(o), 0))
+      return {};
+  DenseElementsAttr mask;
+  if (!matchPattern(op.getMask(), m_Constant(&mask)) || !mask.isSplat() ||
+      !mask.getSplatValue<bool>())
+    return {};
+  auto resultType = cast<VectorType>(op.getType());
+  if (resultType.getNumElements() % lanesPerChunk || resultType.isScalable())
+    return {};
+  return table;
+}
+
 /// vector.gather from a constant table of at most 16 f32 (a table decode)
 /// -> AVX-512 vpermps (`llvm.x86.avx512.permvar.sf.512`), one per 16 lanes:
 /// a register permute instead of a memory gather.
 struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(vector::GatherOp op, PatternRewriter &rewriter) const override {
-    // The table: a constant tensor, or (after bufferization) a constant
-    // global's initial value.
-    DenseElementsAttr table;
-    auto baseType = dyn_cast<ShapedType>(op.getBase().getType());
-    if (!baseType || baseType.getRank() != 1 || baseType.getNumElements() > 16 ||
-        !baseType.getElementType().isF32())
-      return failure();
-    if (auto get = op.getBase().getDefiningOp<memref::GetGlobalOp>()) {
-      auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(get, get.getNameAttr());
-      if (!global || !global.getConstant() || !global.getInitialValue())
-        return failure();
-      table = dyn_cast<DenseElementsAttr>(*global.getInitialValue());
-    } else {
-      matchPattern(op.getBase(), m_Constant(&table));
-    }
+    DenseElementsAttr table = constantTable(op, rewriter.getF32Type(), 16);
     if (!table)
-      return failure();
-    for (Value o : op.getOffsets())
-      if (!isConstantIntValue(getAsOpFoldResult(o), 0))
-        return failure();
-    DenseElementsAttr mask;
-    if (!matchPattern(op.getMask(), m_Constant(&mask)) || !mask.isSplat() ||
-        !mask.getSplatValue<bool>())
       return failure();
     auto resultType = cast<VectorType>(op.getType());
     int64_t n = resultType.getNumElements();
-    if (n % 16 || resultType.isScalable())
-      return failure();
     Location loc = op.getLoc();
     SmallVector<float> values(16, 0.0f);
     llvm::copy(table.getValues<float>(), values.begin());
@@ -94,6 +106,48 @@ struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
   }
 };
 
+/// vector.gather of bytes from a constant table of at most 16 bytes, indexed
+/// by byte values (index_castui of i8 lanes: an in-bounds gather has them in
+/// [0, 16)) -> AVX512BW vpshufb (`llvm.x86.avx512.pshuf.b.512`) with the
+/// table in each 128-bit lane, one per 64 lanes.
+struct ByteTableGatherToShuffle : OpRewritePattern<vector::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::GatherOp op, PatternRewriter &rewriter) const override {
+    Type i8 = rewriter.getI8Type();
+    DenseElementsAttr table = constantTable(op, i8, 64);
+    auto widen = op.getIndices().getDefiningOp<arith::IndexCastUIOp>();
+    if (!table || !widen || widen.getIn().getType() != op.getType())
+      return failure();
+    auto resultType = cast<VectorType>(op.getType());
+    int64_t n = resultType.getNumElements();
+    SmallVector<int8_t> values(16, 0);
+    llvm::copy(table.getValues<int8_t>(), values.begin());
+    SmallVector<int8_t> lanes;
+    for (int i = 0; i < 4; ++i)
+      lanes.append(values);
+    Location loc = op.getLoc();
+    auto chunkType = VectorType::get({64}, i8);
+    Value lut = arith::ConstantOp::create(rewriter, loc,
+                                          DenseElementsAttr::get(chunkType, ArrayRef(lanes)));
+    Value idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, i8), widen.getIn());
+    Value acc = arith::ConstantOp::create(rewriter, loc,
+                                          rewriter.getZeroAttr(VectorType::get({n}, i8)));
+    for (int64_t i = 0; i < n; i += 64) {
+      Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, idx, ArrayRef<int64_t>{i},
+                                                         ArrayRef<int64_t>{64},
+                                                         ArrayRef<int64_t>{1});
+      Value shuffled = LLVM::CallIntrinsicOp::create(
+                           rewriter, loc, chunkType,
+                           rewriter.getStringAttr("llvm.x86.avx512.pshuf.b.512"),
+                           ValueRange{lut, part})
+                           .getResult(0);
+      acc = vector::InsertStridedSliceOp::create(rewriter, loc, shuffled, acc,
+                                                 ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
+    }
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, resultType, acc);
+    return success();
+  }
+};
 
 /// acc + sum_4(extui(u) * extsi(s)) over groups of 4 bytes (a
 /// vector.multi_reduction <add> of vector<16x4xi32> along dim 1) ->
@@ -131,8 +185,9 @@ struct X86IntrinsicsPass : PassWrapper<X86IntrinsicsPass, OperationPass<func::Fu
   X86IntrinsicsPass(bool vnni) { this->vnni = vnni; }
   StringRef getArgument() const final { return "qopt-x86-intrinsics"; }
   StringRef getDescription() const final {
-    return "Table-decode gathers from constant 16-entry f32 tables -> AVX-512 vpermps; u8 x s8 "
-           "dot products in groups of 4 -> AVX512-VNNI vpdpbusd (after bufferization)";
+    return "Table-decode gathers from constant 16-entry f32 tables -> AVX-512 vpermps, from "
+           "16-byte tables by bytes -> vpshufb; u8 x s8 dot products in groups of 4 -> "
+           "AVX512-VNNI vpdpbusd (after bufferization)";
   }
   Option<bool> vnni{*this, "vnni", llvm::cl::desc("Target has AVX512-VNNI (vpdpbusd)"),
                     llvm::cl::init(true)};
@@ -141,7 +196,7 @@ struct X86IntrinsicsPass : PassWrapper<X86IntrinsicsPass, OperationPass<func::Fu
   }
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<TableGatherToPermute>(&getContext());
+    patterns.add<TableGatherToPermute, ByteTableGatherToShuffle>(&getContext());
     if (vnni)
       patterns.add<U8S8DotToVpdpbusd>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -106,6 +106,7 @@ def on_rows(fq):
 ACT_EMULATE = {
     "w8a8-int8": (EMULATE["w8a16-int8"], on_rows(lambda a: int_sym(a, 127))),
     "w8a8-fp8": (EMULATE["w8a16-fp8"], on_rows(fp8_columns)),
+    "w4a8-int4-g32": (EMULATE["w4a16-int4-g32"], on_rows(lambda a: int_sym(a, 127))),
     "w4a8-mxfp4-fp8": (EMULATE["w4a16-mxfp4"], on_rows(fp8_columns)),
     "w8a8-mxfp8": (EMULATE["w8a16-mxfp8"], on_rows(EMULATE["w8a16-mxfp8"])),
     "w8a8-mxint8": (EMULATE["w8a16-mxint8"], on_rows(EMULATE["w8a16-mxint8"])),
@@ -119,6 +120,7 @@ ALL_SCHEMES = {**{k: (v, None) for k, v in EMULATE.items()}, **ACT_EMULATE}
 BLOCKS = {"w4a16-int4-g128": (128, 1), "w4a16-int4-g32": (32, 1), "w4a16-mxfp4": (32, 1),
           "w6a16-mxfp6": (32, 1), "w8a16-mxfp8": (32, 1), "w8a16-mxint8": (32, 1),
           "w4a16-nvfp4": (16, 1), "w4a16-nf4": (64, 1), "w4a8-mxfp4-fp8": (32, 1),
+          "w4a8-int4-g32": (32, 1),
           "w8a8-mxfp8": (32, 32), "w8a8-mxint8": (32, 32), "w4a4-mxfp4": (32, 32),
           "w4a4-nvfp4": (16, 16)}
 

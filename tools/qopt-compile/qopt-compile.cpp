@@ -83,7 +83,7 @@ static cl::opt<std::string> scheme(
     cl::desc("Quantization scheme: none (default); weight-only w8a16-int8, w4a16-int4-g128, "
              "w4a16-int4-g32, w8a16-fp8, w4a16-mxfp4, w6a16-mxfp6, w8a16-mxfp8, w8a16-mxint8, "
              "w4a16-nvfp4, w4a16-nf4; with run-time activation quantization w8a8-int8, "
-             "w8a8-fp8, w4a8-mxfp4-fp8, w8a8-mxfp8, w8a8-mxint8, w4a4-mxfp4, w4a4-nvfp4; or "
+             "w8a8-fp8, w4a8-int4-g32, w4a8-mxfp4-fp8, w8a8-mxfp8, w8a8-mxint8, w4a4-mxfp4, w4a4-nvfp4; or "
              "'w=FMT[;a=FMT][;rounding=rne|away|zero|up|down][;scale_mode=floor|ceil|even|rceil]' "
              "with FMT a preset (mxfp4, int4_g64, ...) or lib/Format spec"),
     cl::init("none"), cl::value_desc("SCHEME"), cl::cat(category));
@@ -118,6 +118,12 @@ static cl::opt<bool> bf16Dot(
              "AVX512-BF16 vdpbf16ps (off by default: on the measured Zen 5 vdpbf16ps has half "
              "the FLOP rate of FP32 FMA, see bench/peak.c; needs a target CPU with AVX512-BF16)"),
     cl::init(false), cl::cat(category));
+static cl::opt<bool> nibbleWeights(
+    "nibble-weights",
+    cl::desc("With --vnni-dot, matmuls of at most 8 rows (decode) keep weight codes of up to 4 "
+             "bits two per byte and turn them into VNNI bytes in registers with a 16-entry "
+             "vpshufb (default on; --nibble-weights=false streams one byte per weight)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> gemvKernels(
     "gemv-kernels",
     cl::desc("Matmuls of at most 8 rows (decode) with constant quantized weights of up to 8 bits "
@@ -361,6 +367,7 @@ int main(int argc, char **argv) {
     pipelineOptions.vnni = vnniDot && mlir::qopt::targetHasFeature(target, "avx512vnni");
     pipelineOptions.bf16 = bf16Dot;
     pipelineOptions.gemvKernels = gemvKernels;
+    pipelineOptions.nibbleWeights = nibbleWeights;
     pipelineOptions.fuseEpilogues = fuseEpilogues;
     pipelineOptions.parallelRest = parallelRest;
     pipelineOptions.mathApproximations = mathApproximations;

@@ -68,6 +68,11 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::desc("Target has AVX512-BF16: quantized matmuls with BF16-exact elements use "
                      "vdpbf16ps (qopt-x86-dot-kernels; qopt-compile sets it from the target CPU)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> nibbleWeights{
+      *this, "nibble-weights",
+      llvm::cl::desc("VNNI matmuls of at most 8 rows keep <= 4-bit weight codes two per byte, "
+                     "decoded in registers by vpshufb (qopt-x86-dot-kernels nibbles)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> gemvKernels{
       *this, "gemv-kernels",
       llvm::cl::desc("Few-row matmuls of quantized weights (up to 8 bits) use qopt-x86-gemv "
@@ -104,7 +109,7 @@ std::unique_ptr<Pass> createX86IntrinsicsPass(bool vnni);
 /// AVX512-VNNI (integer elements) or AVX512-BF16 (BF16-exact elements)
 /// dot-product kernels with per-block scales (linalg on tensors, before
 /// qopt-fuse).
-std::unique_ptr<Pass> createX86DotKernelsPass(bool vnni, bool bf16);
+std::unique_ptr<Pass> createX86DotKernelsPass(bool vnni, bool bf16, bool nibbles = true);
 
 /// Matmuls of at most 8 rows x constant weights of <= 8-bit codes -> kernels
 /// streaming the codes (two per byte with table decodes up to 4 bits) with

@@ -57,6 +57,7 @@ const NamedScheme kSchemes[] = {
     {"w4a16-nf4", "element=nf4,scale=f32,block=64,axis=0", nullptr},
     {"w8a8-int8", "element=i8,scale=f32,channel=1", "element=i8,scale=f32,channel=0"},
     {"w8a8-fp8", "element=f8E4M3FN,scale=f32", "element=f8E4M3FN,scale=f32,channel=0"},
+    {"w4a8-int4-g32", "element=i4,scale=f32,block=32,axis=0", "element=i8,scale=f32,channel=0"},
     {"w4a8-mxfp4-fp8", "element=f4E2M1FN,scale=f8E8M0FNU,block=32,axis=0",
      "element=f8E4M3FN,scale=f32,channel=0"},
     {"w8a8-mxfp8", "element=f8E4M3FN,scale=f8E8M0FNU,block=32,axis=0",
