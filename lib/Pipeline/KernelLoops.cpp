@@ -12,6 +12,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cstring>
+
 using namespace mlir;
 
 namespace mlir::qopt::x86 {
@@ -178,6 +180,47 @@ Value packedConstant(OpBuilder &b, Location loc, RankedTensorType type, StringRe
       b, loc,
       DenseResourceElementsAttr::get(type, name,
                                      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 64)));
+}
+
+std::optional<std::vector<char>> constantBytes(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(cast<TypedAttr>(attr).getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
+      type.getElementType().getIntOrFloatBitWidth() % 8)
+    return std::nullopt;
+  size_t size = size_t(type.getNumElements()) * type.getElementType().getIntOrFloatBitWidth() / 8;
+  ArrayRef<char> data;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (dense.isSplat())
+      return std::nullopt;
+    data = dense.getRawData();
+  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    if (!res.getRawHandle().getBlob())
+      return std::nullopt;
+    data = res.getRawHandle().getBlob()->getData();
+  }
+  if (data.size() != size)
+    return std::nullopt;
+  return std::vector<char>(data.begin(), data.end());
+}
+
+Value panelConstant(OpBuilder &b, Location loc, Value v, int64_t nc, StringRef name) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() != 2 || type.getDimSize(1) % nc)
+    return {};
+  std::optional<std::vector<char>> bytes = constantBytes(v);
+  if (!bytes)
+    return {};
+  int64_t r = type.getDimSize(0), n = type.getDimSize(1), t = n / nc;
+  size_t eb = type.getElementType().getIntOrFloatBitWidth() / 8;
+  std::vector<char> packed(bytes->size());
+  for (int64_t tt = 0; tt < t; ++tt)
+    for (int64_t i = 0; i < r; ++i)
+      std::memcpy(&packed[((tt * r + i) * nc) * eb], &(*bytes)[(i * n + tt * nc) * eb], nc * eb);
+  return packedConstant(b, loc, RankedTensorType::get({t, r, nc}, type.getElementType()), name,
+                        packed);
 }
 
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t) {

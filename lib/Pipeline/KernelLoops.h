@@ -22,6 +22,8 @@ namespace mlir::linalg {
 class GenericOp;
 }
 
+#include <vector>
+
 namespace mlir::qopt::x86 {
 
 /// A lowered matmul (tagged qopt.matmul, static f32 tensors) of the form
@@ -35,6 +37,16 @@ std::optional<MatmulForm> matchMatmulForm(linalg::GenericOp op);
 /// The codes of a constant integer tensor of at most 8 bits (dense, or an
 /// 8-bit dense resource), zero-extended, row-major.
 std::optional<SmallVector<uint32_t>> constantCodes(Value v);
+
+/// The row-major bytes of a constant tensor whose elements are whole bytes
+/// (dense and not a splat, or a dense resource), or nothing.
+std::optional<std::vector<char>> constantBytes(Value v);
+
+/// A constant [R, N] tensor repacked into column panels [N / nc, R, nc] (a
+/// dense resource named `name`): a kernel's column tile then reads its block
+/// scales as one contiguous stream instead of one row of N per block. Null
+/// when `v` is not a 2-D constant constantBytes can read.
+Value panelConstant(OpBuilder &b, Location loc, Value v, int64_t nc, StringRef name);
 
 /// The column tile run by one thread: the largest power of two from
 /// `preferred` down to 32 that divides n and is smaller than n; else n.

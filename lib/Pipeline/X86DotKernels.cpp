@@ -265,6 +265,50 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                           int8 ? "vnni_weights" : "bf16_weights", bytes);
   }
 
+  /// The weight's block scales times `unit` (a power of two), folded at
+  /// compile time into f32 column panels [T, K / block, nc]: a column tile
+  /// reads its scales as one stream instead of a row of N per block. Null
+  /// unless the scales are a constant [K / block, N] read at (k / block, n).
+  Value scalePanels(OpBuilder &b, Location loc, const Plan &p, int64_t nc, float unit) {
+    int exp;
+    if (std::frexp(unit, &exp) != 0.5f)
+      return {};
+    std::optional<ScaleTable> t = foldScaleTable(p.weight);
+    if (!t || !t->operand)
+      return {};
+    Value s = t->operand->get();
+    auto type = dyn_cast<RankedTensorType>(s.getType());
+    if (!type || type.getRank() != 2 || type.getDimSize(0) != p.k / p.block ||
+        type.getDimSize(1) != p.n || p.n % nc)
+      return {};
+    MLIRContext *ctx = b.getContext();
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    if (linalg::GenericOp(p.weight.op).getMatchingIndexingMap(t->operand) !=
+        AffineMap::get(2, 0, {d0.floorDiv(p.block), d1}, ctx))
+      return {};
+    std::optional<std::vector<char>> raw = constantBytes(s);
+    Type et = type.getElementType();
+    if (!raw || !(et.isF32() || (!t->table.empty() && et.getIntOrFloatBitWidth() == 8)))
+      return {};
+    int64_t kb = p.k / p.block, n = p.n, tiles = n / nc;
+    std::vector<char> bytes(size_t(kb * n) * 4);
+    for (int64_t i = 0; i < kb; ++i)
+      for (int64_t c = 0; c < n; ++c) {
+        size_t at = size_t(i * n + c);
+        float v;
+        if (et.isF32()) {
+          std::memcpy(&v, &(*raw)[at * 4], 4);
+          v *= t->multiplier;
+        } else {
+          v = t->table[uint8_t((*raw)[at])];
+        }
+        v *= unit;
+        std::memcpy(&bytes[size_t(((c / nc * kb + i) * nc + c % nc) * 4)], &v, 4);
+      }
+    return packedConstant(b, loc, RankedTensorType::get({tiles, kb, nc}, b.getF32Type()),
+                          "vnni_scales", bytes);
+  }
+
   /// The activation's element values (same shape as its codes): s8, or bf16.
   Value activationElements(OpBuilder &b, Location loc, const Plan &p) {
     const ScaledDecode &d = p.act;
@@ -336,7 +380,8 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     Value ea = collapseRows(b, loc, activationElements(b, loc, p));
     unsigned actDim = cast<RankedTensorType>(p.act.op.getResult(0).getType()).getRank() - 1;
     Value sa = collapseRows(b, loc, p.act.buildScales(b, loc, actDim, block, 1.0f));
-    Value sw = p.weight.buildScales(b, loc, 0, block, p.unitA * p.unitW);
+    Value swPanels = scalePanels(b, loc, p, nc, p.unitA * p.unitW);
+    Value sw = swPanels ? swPanels : p.weight.buildScales(b, loc, 0, block, p.unitA * p.unitW);
     Value c0 = collapseRows(b, loc, op.getDpsInits()[0]);
     Type i32 = b.getI32Type(), f32 = b.getF32Type();
     // Int8: -128 x the activation's block sums (the u8 weights' offset).
@@ -528,7 +573,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
 
     Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {
       Value wt = panelSlice(tb, loc, weights, t);
-      Value swt = columnSlice(tb, loc, sw, t, nc);
+      Value swt = swPanels ? panelSlice(tb, loc, sw, t) : columnSlice(tb, loc, sw, t, nc);
       return buildTileLoops(tb, loc, cc, rows, nc, nr, kRows,
                             [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value c) {
                               return buildBlock(bb, mr, m0, n0, wt, swt, c);

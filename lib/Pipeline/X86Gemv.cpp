@@ -481,6 +481,13 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     Value sw = !folded                ? p.weight.buildScales(b, loc, 0, block, 1.0f)
                : folded->operand ? folded->operand->get()
                                  : Value();
+    // Stored [KB, N] scales, constant: repacked per column tile [T, KB, nc],
+    // so a tile reads them as one stream beside its code panel, not a line
+    // from a new page every block.
+    Value swPanels;
+    if (folded && folded->operand && nc != n &&
+        p.weight.op.getMatchingIndexingMap(folded->operand).getNumResults() == 2)
+      swPanels = panelConstant(b, loc, sw, nc, "gemv_scales");
     scaleRoute = folded && !folded->table.empty() ? chooseScaleRoute(*folded) : ScaleRoute();
     Value scaleTable;
     if (folded && !folded->table.empty() && scaleRoute.kind == ScaleRoute::Gather)
@@ -582,9 +589,12 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
 
     Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {
       Value ct = panelSlice(tb, loc, codes, t);
-      Value swt = folded ? sw : columnSlice(tb, loc, sw, t, nc);
-      tileColumn = folded && nc != n ? arith::MulIOp::create(tb, loc, t, idx(tb, nc)).getResult()
-                                     : Value();
+      Value swt = swPanels ? panelSlice(tb, loc, swPanels, t)
+                  : folded ? sw
+                           : columnSlice(tb, loc, sw, t, nc);
+      tileColumn = folded && !swPanels && nc != n
+                       ? arith::MulIOp::create(tb, loc, t, idx(tb, nc)).getResult()
+                       : Value();
       return buildTileLoops(tb, loc, cc, rows, nc, nr, kRows,
                             [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value c) {
                               return buildBlock(bb, mr, m0, n0, ct, swt, c);

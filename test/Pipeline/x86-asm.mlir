@@ -69,6 +69,22 @@
 // VNNI: vpdpbusd %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
 // VNNI: vcvtdq2ps %zmm
 // VNNI: vfmadd{{[0-9]+}}ps {{.*}}%zmm
+//
+// One row of 4-bit weights x int8 activations (decode): the codes stay two
+// per byte; each 64-byte load gives two k-groups, the low nibbles by an AND
+// and the high ones by a byte shift (GFNI's affine form on znver5), each
+// mapped to its VNNI byte by a 16-entry vpshufb table. --nibble-weights=false
+// streams one byte per weight (no vpshufb).
+// RUN: qopt-compile %t-m1.onnx --mcpu=znver5 --scheme=w4a8-int4-g32 --emit=asm -o - | FileCheck %s --check-prefixes=NIBBLE
+// RUN: qopt-compile %t-m1.onnx --mcpu=znver5 --scheme=w4a4-mxfp4 --emit=asm -o - | FileCheck %s --check-prefixes=NIBBLE
+// RUN: qopt-compile %t-m1.onnx --mcpu=znver5 --scheme=w4a8-int4-g32 --nibble-weights=false --emit=asm -o - | FileCheck %s --check-prefixes=BYTES
+// NIBBLE: vpandq {{.*}}%zmm
+// NIBBLE: vgf2p8affineqb {{.*}}%zmm
+// NIBBLE: vpshufb %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// NIBBLE: vpdpbusd %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// BYTES-NOT: vpshufb
+// BYTES: vpdpbusd %zmm
+// BYTES-NOT: vpshufb
 // RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w8a8-fp8 --bf16-dot --emit=asm -o - | FileCheck %s --check-prefix=BF16
 // RUN: qopt-compile %t-m16.onnx --mcpu=znver5 --scheme=w8a8-mxfp8 --bf16-dot --emit=asm -o - | FileCheck %s --check-prefix=BF16
 // BF16: vcvtneps2bf16

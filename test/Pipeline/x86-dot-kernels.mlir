@@ -38,9 +38,17 @@ func.func @small(%x: tensor<5x64xf32>) -> tensor<5x32xf32> {
 // INT8-NOT: qopt.decode
 //
 // MXFP4 elements (E2M1) are half-integers: unit 0.5, so they run as integers;
-// two blocks of 32 along K, each summed, then scaled by its E8M0 scales.
+// two blocks of 32 along K, each summed, then scaled by its E8M0 scales. At
+// most 8 rows: the 4-bit codes stay two per byte ([1, K / 8, 32 x 4]) and map
+// to u8 elements (2e + 128: the E2M1 values 0, 0.5, 1, 1.5, 2, 3, 4, 6 and
+// their negatives) by a 16-byte table gather, vpshufb after bufferization.
 // MXFP4-LABEL: func.func @small
-// MXFP4: arith.constant dense_resource<vnni_weights> : tensor<1x16x128xi8>
+// MXFP4: arith.constant dense_resource<vnni_nibbles> : tensor<1x8x128xi8>
+// MXFP4: %[[LUT:.*]] = arith.constant dense<[-128, -127, -126, -125, -124, -122, -120, -116, -128, 127, 126, 125, 124, 122, 120, 116]> : tensor<16xi8>
+// MXFP4: arith.andi {{.*}} : vector<64xi8>
+// MXFP4: vector.gather %[[LUT]]
+// MXFP4: arith.shrui {{.*}} : vector<64xi8>
+// MXFP4: vector.gather %[[LUT]]
 // MXFP4: vector.multi_reduction <add>
 // MXFP4-NOT: qopt.matmul
 //

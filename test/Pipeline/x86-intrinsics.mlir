@@ -57,3 +57,41 @@ func.func @table(%idx: vector<16xindex>) -> vector<16xf32> {
   %g = vector.gather %t[%c0][%idx], %m, %p : tensor<16xf32>, vector<16xindex>, vector<16xi1>, vector<16xf32> into vector<16xf32>
   return %g : vector<16xf32>
 }
+
+// A gather of bytes from a constant 16-byte table, indexed by bytes (widened
+// by index_castui) -> vpshufb, the table repeated in each 128-bit lane; 128
+// lanes take two.
+// CHECK-LABEL: func.func @byte_table
+// CHECK-SAME: (%[[CODES:.*]]: vector<128xi8>)
+// CHECK: %[[LUT:.*]] = arith.constant dense<[10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 10, 11, {{.*}}, 24, 25]> : vector<64xi8>
+// CHECK: %[[LO:.*]] = vector.extract_strided_slice %[[CODES]] {offsets = [0], sizes = [64], strides = [1]}
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"(%[[LUT]], %[[LO]]) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// CHECK: %[[HI:.*]] = vector.extract_strided_slice %[[CODES]] {offsets = [64], sizes = [64], strides = [1]}
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"(%[[LUT]], %[[HI]])
+// CHECK-NOT: vector.gather
+func.func @byte_table(%codes: vector<128xi8>) -> vector<128xi8> {
+  %t = arith.constant dense<[10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]> : tensor<16xi8>
+  %c0 = arith.constant 0 : index
+  %idx = arith.index_castui %codes : vector<128xi8> to vector<128xindex>
+  %m = arith.constant dense<true> : vector<128xi1>
+  %p = arith.constant dense<0> : vector<128xi8>
+  %g = vector.gather %t[%c0][%idx], %m, %p : tensor<16xi8>, vector<128xindex>, vector<128xi1>, vector<128xi8> into vector<128xi8>
+  return %g : vector<128xi8>
+}
+
+// Byte gathers left alone: indices not widened from byte lanes (the pattern
+// hands vpshufb those lanes as they are), and a partial mask.
+// CHECK-LABEL: func.func @byte_table_left_alone
+// CHECK-NOT: pshuf
+// CHECK: vector.gather
+// CHECK: vector.gather
+func.func @byte_table_left_alone(%idx: vector<64xindex>, %codes: vector<64xi8>, %m: vector<64xi1>) -> (vector<64xi8>, vector<64xi8>) {
+  %t = arith.constant dense<[10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]> : tensor<16xi8>
+  %c0 = arith.constant 0 : index
+  %all = arith.constant dense<true> : vector<64xi1>
+  %p = arith.constant dense<0> : vector<64xi8>
+  %g = vector.gather %t[%c0][%idx], %all, %p : tensor<16xi8>, vector<64xindex>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+  %wide = arith.index_castui %codes : vector<64xi8> to vector<64xindex>
+  %h = vector.gather %t[%c0][%wide], %m, %p : tensor<16xi8>, vector<64xindex>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+  return %g, %h : vector<64xi8>, vector<64xi8>
+}

@@ -19,6 +19,7 @@ from scheme_emulation import F32, act_fq, weight_fq
 from test_quantize_schemes import compiled_output, emulate, max_rel_error
 
 KERNELS = {"w8a8-int8": "vpdpbusd", "w8a8-mxint8": "vpdpbusd", "w4a4-mxfp4": "vpdpbusd",
+           "w4a8-int4-g32": "vpdpbusd",
            "w4a4-nvfp4": "vpdpbusd", "w8a8-fp8": "vdpbf16ps", "w8a8-mxfp8": "vdpbf16ps",
            "w4a8-mxfp4-fp8": "vdpbf16ps"}
 
@@ -93,3 +94,34 @@ def test_vnni_dot_can_be_turned_off(tmp_path):
                               "--vnni-dot=false")
     assert asm.returncode == 0, asm.stderr
     assert "vpdpbusd" not in asm.stdout
+
+
+@needs_vnni_bf16
+@pytest.mark.parametrize("scheme", ["w4a8-int4-g32", "w4a4-mxfp4", "w4a4-nvfp4"])
+@pytest.mark.parametrize("rows", [1, 3, 8])
+def test_nibble_weights_are_bit_identical(scheme, rows, tmp_path):
+    """Up to 8 rows, 4-bit weight codes stay two per byte and become VNNI bytes in registers
+    (vpshufb): the integer products and sums are the same as with one byte per weight, so
+    the outputs are bit-identical; 9 rows take the byte layout (no vpshufb)."""
+    model = models.linear_model(rows, 256, 384, seed=4)
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    x = np.random.default_rng(rows).standard_normal((rows, 256)).astype(F32)
+    asm = tools.compile_model(path, "-", f"--scheme={scheme}", "--emit=asm")
+    assert asm.returncode == 0, asm.stderr
+    assert "vpshufb" in asm.stdout and "vpdpbusd" in asm.stdout
+    packed = compiled_output(model, path, x, tmp_path, f"--scheme={scheme}", lib_name="a.so")
+    bytes_ = compiled_output(model, path, x, tmp_path, f"--scheme={scheme}",
+                             "--nibble-weights=false", lib_name="b.so")
+    assert np.array_equal(packed, bytes_)
+    want = emulate(model, x, lambda w: weight_fq(scheme, w), lambda a: act_fq(scheme, a))
+    assert max_rel_error(packed, want) <= 1e-4
+
+
+@needs_vnni_bf16
+def test_nine_rows_stream_bytes(tmp_path):
+    model = models.linear_model(9, 256, 384, seed=4)
+    onnx.save(model, tmp_path / "m.onnx")
+    asm = tools.compile_model(tmp_path / "m.onnx", "-", "--scheme=w4a8-int4-g32", "--emit=asm")
+    assert asm.returncode == 0, asm.stderr
+    assert "vpdpbusd" in asm.stdout and "vpshufb" not in asm.stdout
