@@ -39,12 +39,12 @@ sys.path.insert(0, str(REPO / "python"))
 from qopt import models, tools  # noqa: E402
 
 SCHEMES = ["none", "w8a16-int8", "w4a16-int4-g32", "w4a16-mxfp4", "w4a16-nvfp4", "w4a16-nf4",
-           "w8a16-fp8", "w8a8-int8", "w8a8-mxint8", "w4a4-mxfp4", "w4a4-nvfp4", "w8a8-fp8",
-           "w8a8-fp8+bf16"]
+           "w8a16-fp8", "w8a8-int8", "w4a8-int4-g32", "w8a8-mxint8", "w4a4-mxfp4", "w4a4-nvfp4",
+           "w8a8-fp8", "w8a8-fp8+bf16"]
 # Extra qopt-compile flags of a scheme label ("+bf16": the opt-in vdpbf16ps kernels).
 FLAGS = {"w8a8-fp8+bf16": ["--bf16-dot"]}
 # The compute unit each qopt scheme's prefill kernel runs on (its roofline).
-UNIT = {"w8a8-int8": "vnni", "w8a8-mxint8": "vnni", "w4a4-mxfp4": "vnni", "w4a4-nvfp4": "vnni",
+UNIT = {"w8a8-int8": "vnni", "w4a8-int4-g32": "vnni", "w8a8-mxint8": "vnni", "w4a4-mxfp4": "vnni", "w4a4-nvfp4": "vnni",
         "w8a8-fp8+bf16": "bf16"}
 
 
@@ -154,6 +154,7 @@ def main():
     ap.add_argument("--schemes", default=",".join(SCHEMES), help="comma-separated qopt schemes")
     ap.add_argument("--models-only", action="store_true",
                     help="skip the kernel rows: only the baselines and the whole models")
+    ap.add_argument("--kernels-only", action="store_true", help="skip the whole models")
     ap.add_argument("--model", default="",
                     help="run only the whole models whose name contains this text")
     ap.add_argument("--decode-layers", type=int, default=3,
@@ -187,7 +188,7 @@ def main():
             "w4a8-mxfp4-fp8": 4.25, "w8a8-mxfp8": 8.25, "w4a16-mxfp4": 4.25,
             "w4a16-nvfp4": 4.5, "w8a16-fp8": 8, "w8a8-int8": 8, "w4a4-mxfp4": 4.25,
             "w4a16-nf4": 4.5, "w8a8-mxint8": 8.25, "w4a4-nvfp4": 4.5, "w8a8-fp8": 8,
-            "w8a8-fp8+bf16": 8}
+            "w8a8-fp8+bf16": 8, "w4a8-int4-g32": 5}
     ort_bytes = {"ORT fp32": 4.0, "ORT MatMulNBits-4 g32": (4 + 32 / 32) / 8,
                  "ORT MatMulNBits-4 g128": (4 + 32 / 128) / 8, "ORT int8 dynamic": 1.0}
     for m in [] if args.models_only else ms_list:
@@ -256,6 +257,8 @@ def main():
                                                     layers=args.decode_layers))]
     if args.model:
         whole = [w for w in whole if args.model in w[0]]
+    if args.kernels_only:
+        whole = []
     print(f"\n{'model':34s} {'thr':>3s} {'engine':26s} {'ms':>9s} {'vs ORT fp32':>11s} "
           f"{'vs qopt fp32':>12s}")
     for name, shape, make in whole:
