@@ -82,7 +82,8 @@ SCHEMES = [("fp32", "none", "none"), ("w8a16-int8", "w8a16-int8", "none"),
            ("w4a16-int4-g32", "w4a16-int4-g32", "none"),
            ("w4a16-int4-g32", "w4a16-int4-g32", "block"),
            ("w4a16-mxfp4", "w4a16-mxfp4", "none"), ("w4a16-mxfp4", "w4a16-mxfp4", "block"),
-           ("w4a16-nvfp4", "w4a16-nvfp4", "none"), ("w8a8-mxfp8", "w8a8-mxfp8", "none"),
+           ("w4a16-nvfp4", "w4a16-nvfp4", "none"), ("w8a8-int8", "w8a8-int8", "none"),
+           ("w4a8-int4-g32", "w4a8-int4-g32", "none"), ("w8a8-mxfp8", "w8a8-mxfp8", "none"),
            ("w4a4-mxfp4", "w4a4-mxfp4", "block")]
 
 
@@ -122,7 +123,8 @@ def schemes_table(tmp, block, rng):
     print("(SQNR of the block's output against the FP32 build; weights KB: the quantized linear "
           "layers incl. scales;\n lib KB: the shared library (4-bit codes two per byte, wider codes "
           "one per byte; on AVX512-VNNI, w*a4/a8 integer-element schemes keep one byte per weight "
-          f"for vpdpbusd); latency: median of 100 runs, {THREADS} threads)")
+          "for vpdpbusd above 8 rows, two per byte up to 8); latency: median of 100 runs, "
+          f"{THREADS} threads)")
 
 
 if __name__ == "__main__":
