@@ -45,6 +45,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/bit.h"
 
 #include <cmath>
 #include <cstring>
@@ -368,9 +369,12 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     // Register blocks: 4 rows x 64 columns (16 accumulators) for one block
     // along K; with several, 4 x 32 so that the f32 sums (8) stay in
     // registers beside the integer ones (8). Fewer than 4 rows (decode) run
-    // as one-row blocks: 4x wider, so that one k step reads a whole row of
-    // the column panel once instead of a quarter of it in four passes.
-    const int64_t widest = (kb == 1 ? 64 : 32) * (rows < kRows ? kRows : 1);
+    // in blocks of 1 or 2 rows (3 = 2 + a 1-row tail), wider by 4 / rows: a
+    // k step then reads whole rows of the column panel (not parts of them
+    // in several passes, which the measured prefetch handles worst), and
+    // the rows of a block share each weight load.
+    const int64_t blockRows = int64_t(llvm::bit_floor(uint64_t(std::min(rows, kRows))));
+    const int64_t widest = (kb == 1 ? 64 : 32) * (kRows / blockRows);
     int64_t nr = widest;
     while (nr > kLanes && nc % nr)
       nr /= 2;
@@ -574,7 +578,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     Value result = buildColumnTiles(b, loc, c0, nc, [&](OpBuilder &tb, Value t, Value cc) {
       Value wt = panelSlice(tb, loc, weights, t);
       Value swt = swPanels ? panelSlice(tb, loc, sw, t) : columnSlice(tb, loc, sw, t, nc);
-      return buildTileLoops(tb, loc, cc, rows, nc, nr, kRows,
+      return buildTileLoops(tb, loc, cc, rows, nc, nr, blockRows,
                             [&](OpBuilder &bb, int64_t mr, Value m0, Value n0, Value c) {
                               return buildBlock(bb, mr, m0, n0, wt, swt, c);
                             });

@@ -265,13 +265,10 @@ static pthread_mutex_t qopt_buf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { char *base; size_t size; } qopt_bufs[QOPT_SLOTS];
 static int qopt_nbufs;
 
-static int qopt_buf_cache_on(void) {
-  static int on = -1;
-  if (on < 0) {
-    const char *s = getenv("QOPT_BUFFER_CACHE");
-    on = !(s && s[0] == '0' && s[1] == 0);
-  }
-  return on;
+static int qopt_buf_cache; /* set once at load, before any call */
+__attribute__((constructor)) static void qopt_buf_init(void) {
+  const char *s = getenv("QOPT_BUFFER_CACHE");
+  qopt_buf_cache = !(s && s[0] == '0' && s[1] == 0);
 }
 
 /* Every block has a 64-byte header before the pointer returned; its last 16
@@ -279,7 +276,7 @@ static int qopt_buf_cache_on(void) {
 static void *qopt_buf_get(size_t align, size_t n) {
   size_t hdr = align > QOPT_HDR ? align : QOPT_HDR, total = n + hdr;
   char *base = NULL;
-  if (hdr == QOPT_HDR && total >= QOPT_CACHED && qopt_buf_cache_on()) {
+  if (hdr == QOPT_HDR && total >= QOPT_CACHED && qopt_buf_cache) {
     int best = -1, i;
     pthread_mutex_lock(&qopt_buf_lock);
     for (i = 0; i < qopt_nbufs; ++i)
@@ -314,7 +311,7 @@ __attribute__((visibility("hidden"))) void _mlir_memref_to_llvm_free(void *p) {
     return;
   base = ((char **)p)[-2];
   total = ((size_t *)p)[-1];
-  if ((char *)p - base == QOPT_HDR && total >= QOPT_CACHED && qopt_buf_cache_on()) {
+  if ((char *)p - base == QOPT_HDR && total >= QOPT_CACHED && qopt_buf_cache) {
     pthread_mutex_lock(&qopt_buf_lock);
     if (qopt_nbufs < QOPT_SLOTS) {
       qopt_bufs[qopt_nbufs].base = base;
@@ -326,8 +323,10 @@ __attribute__((visibility("hidden"))) void _mlir_memref_to_llvm_free(void *p) {
   free(base);
 }
 __attribute__((destructor)) static void qopt_buf_release(void) {
+  pthread_mutex_lock(&qopt_buf_lock);
   while (qopt_nbufs > 0)
     free(qopt_bufs[--qopt_nbufs].base);
+  pthread_mutex_unlock(&qopt_buf_lock);
 }
 
 )c";

@@ -108,3 +108,19 @@ func.func @one_row(%x: tensor<1x64xf32>) -> tensor<1x256xf32> {
 // INT8: scf.forall.in_parallel
 // MXFP4-LABEL: func.func @one_row
 // MXFP4: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c128{{(_[0-9]+)?}} step %c128
+
+// -----
+
+// Two rows: one block of both rows x 128 columns (16 accumulators), so each
+// weight load serves both rows and a k step reads the whole panel row.
+func.func @two_rows(%x: tensor<2x64xf32>) -> tensor<2x256xf32> {
+  %w = arith.constant dense<-0.5> : tensor<64x256xf32>
+  %y = qopt.matmul %x, %w : tensor<2x64xf32>, tensor<64x256xf32> -> tensor<2x256xf32>
+  return %y : tensor<2x256xf32>
+}
+// INT8-LABEL: func.func @two_rows
+// INT8: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c128{{(_[0-9]+)?}} step %c128
+// INT8: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c2{{(_[0-9]+)?}} step %c2
+// INT8-COUNT-16: vector.multi_reduction
+// INT8-NOT: vector.multi_reduction
+// INT8: scf.forall.in_parallel
