@@ -65,6 +65,31 @@ DenseElementsAttr constantTable(vector::GatherOp op, Type elt, int64_t lanesPerC
   return table;
 }
 
+/// Replaces `op` (a table gather of n lanes) by one `intrinsic(lut, part)` per
+/// `chunk` lanes of `flatIdx` (n lanes in the intrinsic's index type).
+void replaceByChunks(PatternRewriter &rewriter, vector::GatherOp op, Value lut, Value flatIdx,
+                     int64_t chunk, StringRef intrinsic) {
+  Location loc = op.getLoc();
+  auto resultType = cast<VectorType>(op.getType());
+  Type elt = resultType.getElementType();
+  int64_t n = resultType.getNumElements();
+  auto chunkType = VectorType::get({chunk}, elt);
+  Value acc = arith::ConstantOp::create(rewriter, loc,
+                                        rewriter.getZeroAttr(VectorType::get({n}, elt)));
+  StringAttr name = rewriter.getStringAttr(intrinsic);
+  for (int64_t i = 0; i < n; i += chunk) {
+    Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, flatIdx, ArrayRef<int64_t>{i},
+                                                       ArrayRef<int64_t>{chunk},
+                                                       ArrayRef<int64_t>{1});
+    Value looked =
+        LLVM::CallIntrinsicOp::create(rewriter, loc, chunkType, name, ValueRange{lut, part})
+            .getResult(0);
+    acc = vector::InsertStridedSliceOp::create(rewriter, loc, looked, acc, ArrayRef<int64_t>{i},
+                                               ArrayRef<int64_t>{1});
+  }
+  rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, resultType, acc);
+}
+
 /// vector.gather from a constant table of at most 16 f32 (a table decode)
 /// -> AVX-512 vpermps (`llvm.x86.avx512.permvar.sf.512`), one per 16 lanes:
 /// a register permute instead of a memory gather.
@@ -87,21 +112,7 @@ struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
                                            idxType.clone(rewriter.getI32Type()), op.getIndices());
     idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, rewriter.getI32Type()),
                                       idx);
-    auto flatType = VectorType::get({n}, rewriter.getF32Type());
-    Value acc = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(flatType));
-    auto chunkType = VectorType::get({16}, rewriter.getF32Type());
-    StringAttr name = rewriter.getStringAttr("llvm.x86.avx512.permvar.sf.512");
-    for (int64_t i = 0; i < n; i += 16) {
-      Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, idx, ArrayRef<int64_t>{i},
-                                                         ArrayRef<int64_t>{16},
-                                                         ArrayRef<int64_t>{1});
-      Value permuted =
-          LLVM::CallIntrinsicOp::create(rewriter, loc, chunkType, name, ValueRange{lut, part})
-              .getResult(0);
-      acc = vector::InsertStridedSliceOp::create(rewriter, loc, permuted, acc,
-                                                 ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
-    }
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, resultType, acc);
+    replaceByChunks(rewriter, op, lut, idx, 16, "llvm.x86.avx512.permvar.sf.512");
     return success();
   }
 };
@@ -126,25 +137,10 @@ struct ByteTableGatherToShuffle : OpRewritePattern<vector::GatherOp> {
     for (int i = 0; i < 4; ++i)
       lanes.append(values);
     Location loc = op.getLoc();
-    auto chunkType = VectorType::get({64}, i8);
-    Value lut = arith::ConstantOp::create(rewriter, loc,
-                                          DenseElementsAttr::get(chunkType, ArrayRef(lanes)));
+    Value lut = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(VectorType::get({64}, i8), ArrayRef(lanes)));
     Value idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, i8), widen.getIn());
-    Value acc = arith::ConstantOp::create(rewriter, loc,
-                                          rewriter.getZeroAttr(VectorType::get({n}, i8)));
-    for (int64_t i = 0; i < n; i += 64) {
-      Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, idx, ArrayRef<int64_t>{i},
-                                                         ArrayRef<int64_t>{64},
-                                                         ArrayRef<int64_t>{1});
-      Value shuffled = LLVM::CallIntrinsicOp::create(
-                           rewriter, loc, chunkType,
-                           rewriter.getStringAttr("llvm.x86.avx512.pshuf.b.512"),
-                           ValueRange{lut, part})
-                           .getResult(0);
-      acc = vector::InsertStridedSliceOp::create(rewriter, loc, shuffled, acc,
-                                                 ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
-    }
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, resultType, acc);
+    replaceByChunks(rewriter, op, lut, idx, 64, "llvm.x86.avx512.pshuf.b.512");
     return success();
   }
 };
