@@ -206,6 +206,15 @@ std::optional<std::vector<char>> constantBytes(Value v) {
   return std::vector<char>(data.begin(), data.end());
 }
 
+std::vector<char> toColumnPanels(ArrayRef<char> bytes, int64_t r, int64_t n, int64_t nc,
+                                 size_t eb) {
+  std::vector<char> packed(bytes.size());
+  for (int64_t tt = 0; tt < n / nc; ++tt)
+    for (int64_t i = 0; i < r; ++i)
+      std::memcpy(&packed[((tt * r + i) * nc) * eb], &bytes[(i * n + tt * nc) * eb], nc * eb);
+  return packed;
+}
+
 Value panelConstant(OpBuilder &b, Location loc, Value v, int64_t nc, StringRef name) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (!type || type.getRank() != 2 || type.getDimSize(1) % nc)
@@ -213,14 +222,10 @@ Value panelConstant(OpBuilder &b, Location loc, Value v, int64_t nc, StringRef n
   std::optional<std::vector<char>> bytes = constantBytes(v);
   if (!bytes)
     return {};
-  int64_t r = type.getDimSize(0), n = type.getDimSize(1), t = n / nc;
+  int64_t r = type.getDimSize(0), n = type.getDimSize(1);
   size_t eb = type.getElementType().getIntOrFloatBitWidth() / 8;
-  std::vector<char> packed(bytes->size());
-  for (int64_t tt = 0; tt < t; ++tt)
-    for (int64_t i = 0; i < r; ++i)
-      std::memcpy(&packed[((tt * r + i) * nc) * eb], &(*bytes)[(i * n + tt * nc) * eb], nc * eb);
-  return packedConstant(b, loc, RankedTensorType::get({t, r, nc}, type.getElementType()), name,
-                        packed);
+  return packedConstant(b, loc, RankedTensorType::get({n / nc, r, nc}, type.getElementType()),
+                        name, toColumnPanels(*bytes, r, n, nc, eb));
 }
 
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t) {

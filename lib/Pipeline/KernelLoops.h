@@ -42,6 +42,11 @@ std::optional<SmallVector<uint32_t>> constantCodes(Value v);
 /// (dense and not a splat, or a dense resource), or nothing.
 std::optional<std::vector<char>> constantBytes(Value v);
 
+/// Row-major [R, N] elements of `eb` bytes repacked into column panels
+/// [N / nc, R, nc] (nc divides N).
+std::vector<char> toColumnPanels(ArrayRef<char> bytes, int64_t r, int64_t n, int64_t nc,
+                                 size_t eb);
+
 /// A constant [R, N] tensor repacked into column panels [N / nc, R, nc] (a
 /// dense resource named `name`): a kernel's column tile then reads its block
 /// scales as one contiguous stream instead of one row of N per block. Null

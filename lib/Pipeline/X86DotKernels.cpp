@@ -132,6 +132,12 @@ struct Plan {
   bool nibbles = false;
 };
 
+/// A weight element's VNNI byte: e / unit (an integer in [-128, 127]) + 128,
+/// as u8 (the offset cancelled by the activation's block sums).
+uint8_t vnniByte(const Plan &p, float e) {
+  return uint8_t(int(std::lround(e / p.unitW)) + 128);
+}
+
 /// Up to this many rows the weight stream, not the dot products, bounds a
 /// matmul: 4-bit codes are kept packed two per byte.
 constexpr int64_t kNibbleRows = 8;
@@ -255,7 +261,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
             float e = at(kg * g + i, tt * nc + c);
             char *dst = &bytes[size_t((((tt * (k / g) + kg) * nc + c) * g + i) * eb)];
             if (int8) {
-              *dst = char(uint8_t(int(std::lround(e / p.unitW)) + 128));
+              *dst = char(vnniByte(p, e));
             } else {
               uint16_t h = uint16_t(::qopt::format::FloatFormat::bf16().encode(e)); // exact
               std::memcpy(dst, &h, 2);
@@ -291,23 +297,22 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     Type et = type.getElementType();
     if (!raw || !(et.isF32() || (!t->table.empty() && et.getIntOrFloatBitWidth() == 8)))
       return {};
-    int64_t kb = p.k / p.block, n = p.n, tiles = n / nc;
+    // The f32 scales [KB, N] (as ScaleTable defines them) times unit, then panels.
+    int64_t kb = p.k / p.block, n = p.n;
     std::vector<char> bytes(size_t(kb * n) * 4);
-    for (int64_t i = 0; i < kb; ++i)
-      for (int64_t c = 0; c < n; ++c) {
-        size_t at = size_t(i * n + c);
-        float v;
-        if (et.isF32()) {
-          std::memcpy(&v, &(*raw)[at * 4], 4);
-          v *= t->multiplier;
-        } else {
-          v = t->table[uint8_t((*raw)[at])];
-        }
-        v *= unit;
-        std::memcpy(&bytes[size_t(((c / nc * kb + i) * nc + c % nc) * 4)], &v, 4);
+    for (size_t at = 0; at < size_t(kb * n); ++at) {
+      float v;
+      if (et.isF32()) {
+        std::memcpy(&v, &(*raw)[at * 4], 4);
+        v *= t->multiplier;
+      } else {
+        v = t->table[uint8_t((*raw)[at])];
       }
-    return packedConstant(b, loc, RankedTensorType::get({tiles, kb, nc}, b.getF32Type()),
-                          "vnni_scales", bytes);
+      v *= unit;
+      std::memcpy(&bytes[at * 4], &v, 4);
+    }
+    return packedConstant(b, loc, RankedTensorType::get({n / nc, kb, nc}, b.getF32Type()),
+                          "vnni_scales", toColumnPanels(bytes, kb, n, nc, 4));
   }
 
   /// The activation's element values (same shape as its codes): s8, or bf16.
@@ -442,7 +447,7 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
           b, loc, DenseElementsAttr::get(VectorType::get({64}, b.getI1Type()), true));
       SmallVector<int8_t> table(16, int8_t(-128));
       for (size_t i = 0; i < 16 && i < p.tableW.size(); ++i)
-        table[i] = int8_t(uint8_t(int(std::lround(p.tableW[i] / p.unitW)) + 128));
+        table[i] = int8_t(vnniByte(p, p.tableW[i]));
       lut = arith::ConstantOp::create(
           b, loc,
           DenseElementsAttr::get(RankedTensorType::get({16}, b.getI8Type()), ArrayRef<int8_t>(table)));
@@ -503,35 +508,34 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
                   }
                   SmallVector<Value> next(accs.begin(), accs.end());
                   for (int64_t st = 0; st < steps; ++st) {
-                  Value kg = steps == 1 ? kq
-                                        : arith::AddIOp::create(
-                                              kk, loc, arith::MulIOp::create(kk, loc, kq, idx(kk, steps)),
-                                              idx(kk, st))
-                                              .getResult();
-                  Value kOff = arith::MulIOp::create(kk, loc, kg, idx(kk, g));
-                  for (int64_t r = 0; r < mr; ++r) {
-                    Value m = arith::AddIOp::create(kk, loc, m0, idx(kk, r));
-                    Value group = vector::TransferReadOp::create(
-                        kk, loc, VectorType::get({g}, elt), ea, ValueRange{m, kOff}, padElt,
-                        ArrayRef<bool>{true});
-                    Value word = vector::BitCastOp::create(kk, loc, VectorType::get({1}, i32),
-                                                           group);
-                    Value scalar = vector::ExtractOp::create(kk, loc, word, ArrayRef<int64_t>{0});
-                    Value splat = vector::BroadcastOp::create(
-                        kk, loc, VectorType::get({kLanes}, i32), scalar);
-                    Value a = vector::BitCastOp::create(kk, loc, wideType, splat);
-                    Value aWide; // int8: the sign-extended bytes, once per row
-                    if (p.kind == DotKind::Int8)
-                      aWide = arith::ExtSIOp::create(
-                          kk, loc, VectorType::get({kLanes * g}, i32), a);
-                    for (int64_t j = 0; j < lanes; ++j) {
-                      Value &acc = next[r * lanes + j];
+                    Value kg = kq; // with nibbles: k-group kq * 2 + st
+                    if (steps > 1)
+                      kg = arith::AddIOp::create(
+                          kk, loc, arith::MulIOp::create(kk, loc, kq, idx(kk, steps)), idx(kk, st));
+                    Value kOff = arith::MulIOp::create(kk, loc, kg, idx(kk, g));
+                    for (int64_t r = 0; r < mr; ++r) {
+                      Value m = arith::AddIOp::create(kk, loc, m0, idx(kk, r));
+                      Value group = vector::TransferReadOp::create(
+                          kk, loc, VectorType::get({g}, elt), ea, ValueRange{m, kOff}, padElt,
+                          ArrayRef<bool>{true});
+                      Value word = vector::BitCastOp::create(kk, loc, VectorType::get({1}, i32),
+                                                             group);
+                      Value scalar = vector::ExtractOp::create(kk, loc, word, ArrayRef<int64_t>{0});
+                      Value splat = vector::BroadcastOp::create(
+                          kk, loc, VectorType::get({kLanes}, i32), scalar);
+                      Value a = vector::BitCastOp::create(kk, loc, wideType, splat);
+                      Value aWide; // int8: the sign-extended bytes, once per row
                       if (p.kind == DotKind::Int8)
-                        acc = u8s8Dot(kk, loc, acc, ws[st][j], aWide);
-                      else
-                        acc = x86vector::DotBF16Op::create(kk, loc, acc, ws[st][j], a);
+                        aWide = arith::ExtSIOp::create(
+                            kk, loc, VectorType::get({kLanes * g}, i32), a);
+                      for (int64_t j = 0; j < lanes; ++j) {
+                        Value &acc = next[r * lanes + j];
+                        if (p.kind == DotKind::Int8)
+                          acc = u8s8Dot(kk, loc, acc, ws[st][j], aWide);
+                        else
+                          acc = x86vector::DotBF16Op::create(kk, loc, acc, ws[st][j], a);
+                      }
                     }
-                  }
                   }
                   scf::YieldOp::create(kk, loc, next);
                 });
