@@ -142,6 +142,9 @@ uint8_t vnniByte(const Plan &p, float e) {
 /// matmul: 4-bit codes are kept packed two per byte.
 constexpr int64_t kNibbleRows = 8;
 
+/// Up to this many rows (decode) column tiles are one register block wide.
+constexpr int64_t kStreamRows = 16;
+
 struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DotKernelsPass)
   DotKernelsPass() = default;
@@ -370,7 +373,6 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     MLIRContext *ctx = b.getContext();
     const int64_t g = p.kind == DotKind::Int8 ? 4 : 2;
     const int64_t k = p.k, n = p.n, rows = p.rows, block = p.block, kb = k / block;
-    const int64_t nc = columnTile(n, parallelN);
     // Register blocks: 4 rows x 64 columns (16 accumulators) for one block
     // along K; with several, 4 x 32 so that the f32 sums (8) stay in
     // registers beside the integer ones (8). Fewer than 4 rows (decode) run
@@ -380,6 +382,11 @@ struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>>
     // the rows of a block share each weight load.
     const int64_t blockRows = int64_t(llvm::bit_floor(uint64_t(std::min(rows, kRows))));
     const int64_t widest = (kb == 1 ? 64 : 32) * (kRows / blockRows);
+    // Up to kStreamRows rows the weight stream bounds the time: column tiles
+    // no wider than a register block, so a tile's k steps read its panel as
+    // one sequential stream, not in strided passes over parts of each row.
+    const int64_t nc =
+        columnTile(n, rows <= kStreamRows ? std::min<int64_t>(parallelN, widest) : parallelN);
     int64_t nr = widest;
     while (nr > kLanes && nc % nr)
       nr /= 2;

@@ -75,25 +75,50 @@ func.func @small(%x: tensor<5x64xf32>) -> tensor<5x32xf32> {
 
 // -----
 
-// N = 256: two column tiles of 128 on threads (scf.forall), one weight panel
+// N = 256, 17 rows (more than 16: compute bound, the panel serves many row
+// blocks): two column tiles of 128 on threads (scf.forall), one weight panel
 // each.
-func.func @wide(%x: tensor<6x64xf32>) -> tensor<6x256xf32> {
+func.func @wide(%x: tensor<17x64xf32>) -> tensor<17x256xf32> {
   %w = arith.constant dense<-0.5> : tensor<64x256xf32>
-  %y = qopt.matmul %x, %w : tensor<6x64xf32>, tensor<64x256xf32> -> tensor<6x256xf32>
-  return %y : tensor<6x256xf32>
+  %y = qopt.matmul %x, %w : tensor<17x64xf32>, tensor<64x256xf32> -> tensor<17x256xf32>
+  return %y : tensor<17x256xf32>
 }
 // INT8-LABEL: func.func @wide
 // INT8: arith.constant dense_resource<vnni_weights> : tensor<2x16x512xi8>
 // INT8: scf.forall (%[[T:.*]]) in (2)
 // INT8: tensor.extract_slice %{{.*}}[%[[T]], 0, 0] [1, 16, 512] [1, 1, 1] : tensor<2x16x512xi8> to tensor<16x512xi8>
 // INT8: vector.multi_reduction
-// INT8: tensor.parallel_insert_slice {{.*}} [6, 128] [1, 1] : tensor<6x128xf32> into tensor<6x256xf32>
+// INT8: tensor.parallel_insert_slice {{.*}} [17, 128] [1, 1] : tensor<17x128xf32> into tensor<17x256xf32>
+// MXFP4-LABEL: func.func @wide
+// MXFP4: arith.constant dense_resource<vnni_weights> : tensor<2x16x512xi8>
+// MXFP4: scf.forall (%{{.*}}) in (2)
+
+// -----
+
+// At most 16 rows the weight stream bounds the time: column tiles are one
+// register block wide (4 x 64 for one block along K, 4 x 32 for several), so
+// a tile reads its panel as one sequential stream, each k step a whole
+// panel row, instead of strided passes over parts of each 512-byte row.
+func.func @six_rows(%x: tensor<6x64xf32>) -> tensor<6x256xf32> {
+  %w = arith.constant dense<-0.5> : tensor<64x256xf32>
+  %y = qopt.matmul %x, %w : tensor<6x64xf32>, tensor<64x256xf32> -> tensor<6x256xf32>
+  return %y : tensor<6x256xf32>
+}
+// INT8-LABEL: func.func @six_rows
+// INT8: arith.constant dense_resource<vnni_weights> : tensor<4x16x256xi8>
+// INT8: scf.forall (%{{.*}}) in (4)
+// INT8: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c64{{(_[0-9]+)?}} step %c64
+// INT8: tensor.parallel_insert_slice {{.*}} [6, 64] [1, 1] : tensor<6x64xf32> into tensor<6x256xf32>
+// MXFP4-LABEL: func.func @six_rows
+// MXFP4: arith.constant dense_resource<vnni_nibbles> : tensor<8x8x128xi8>
+// MXFP4: scf.forall (%{{.*}}) in (8)
+// MXFP4: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c32{{(_[0-9]+)?}} step %c32
 
 // -----
 
 // One row (decode): the register block is one row x the whole 128-column
 // panel row (8 accumulators, up to 16), so each k step reads the panel row
-// once; with 6 rows it is 4 x 64 (@wide). MXFP4 has several blocks along K:
+// once; with 6 rows it is 4 x 64 (@six_rows). MXFP4 has several blocks along K:
 // one row x 128 as well (4 x 32 for more rows).
 func.func @one_row(%x: tensor<1x64xf32>) -> tensor<1x256xf32> {
   %w = arith.constant dense<-0.5> : tensor<64x256xf32>
