@@ -48,11 +48,38 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// A qopt.matmul generic with static shapes whose operands are floats and
-/// whose body is a plain multiply-accumulate (the weight decoded elsewhere).
+/// Loops (batch..., m, k, n) with A[batch', m, k], B[batch'', k, n] and
+/// C[batch, m, n] (batch' and batch'' broadcast: dims or 0): the form the
+/// ONNX importer gives a MatMul of two activations (attention's Q K^T and
+/// P V), which carries no `qopt.matmul` tag (nothing to quantize or fuse).
+bool hasBatchedMatmulLoops(linalg::GenericOp op) {
+  unsigned nd = op.getNumLoops();
+  if (nd < 3 || op.getNumReductionLoops() != 1 ||
+      !linalg::isReductionIterator(op.getIteratorTypesArray()[nd - 2]))
+    return false;
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto endsWith = [](AffineMap m, AffineExpr a, AffineExpr b) {
+    unsigned r = m.getNumResults();
+    return r >= 2 && m.getResult(r - 2) == a && m.getResult(r - 1) == b;
+  };
+  SmallVector<AffineExpr> out;
+  for (unsigned i = 0; i + 3 < nd; ++i)
+    out.push_back(d(i));
+  out.append({d(nd - 3), d(nd - 1)});
+  return endsWith(maps[0], d(nd - 3), d(nd - 2)) && endsWith(maps[1], d(nd - 2), d(nd - 1)) &&
+         maps[2] == AffineMap::get(nd, 0, out, ctx);
+}
+
+/// A float matmul generic with static shapes whose body is a plain
+/// multiply-accumulate (the weight decoded elsewhere): a qopt.matmul, or a
+/// batched product of two activations in the importer's loop order.
 bool isFloatMatmul(linalg::GenericOp op) {
-  if (!op->hasAttr("qopt.matmul") || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op))
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics() ||
+      !linalg::isaContractionOpInterface(op))
+    return false;
+  if (!op->hasAttr("qopt.matmul") && !hasBatchedMatmulLoops(op))
     return false;
   for (Value v : op->getOperands()) {
     auto t = dyn_cast<RankedTensorType>(v.getType());
@@ -241,6 +268,23 @@ struct VectorizeMatmulsPass
             rewriter.replaceOp(g, v->replacements);
           continue;
         }
+        // Batch loops (extent 1 in a block) dropped, so the block is a plain
+        // matmul: the vectorizer's contraction path takes no batch dims.
+        if (auto g = dyn_cast<linalg::GenericOp>(t); g && g.getNumLoops() > 3) {
+          linalg::ControlDropUnitDims control;
+          control.rankReductionStrategy =
+              linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+          unsigned batch = g.getNumLoops() - 3;
+          control.controlFn = [batch](Operation *) {
+            return llvm::to_vector(llvm::seq<unsigned>(0, batch));
+          };
+          rewriter.setInsertionPoint(g);
+          FailureOr<linalg::DropUnitDimsResult> dropped = linalg::dropUnitDims(rewriter, g, control);
+          if (succeeded(dropped)) {
+            rewriter.replaceOp(g, dropped->replacements);
+            t = dropped->resultOp.getOperation();
+          }
+        }
         // As a named matmul the vectorizer emits vector.contract directly.
         if (auto g = dyn_cast<linalg::GenericOp>(t)) {
           rewriter.setInsertionPoint(g);
@@ -309,6 +353,9 @@ struct VectorizeMatmulsPass
     {
       RewritePatternSet patterns(ctx);
       tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+      // A batched block's slice of its tile slice (batch dims dropped): one
+      // rank-reducing slice of the loop's tensor, so the fold above applies.
+      tensor::populateMergeConsecutiveInsertExtractSlicePatterns(patterns);
       // A decoded weight vector is broadcast over the block's rows after
       // decoding, not before: decoded once per k step.
       vector::populateSinkVectorOpsPatterns(patterns);

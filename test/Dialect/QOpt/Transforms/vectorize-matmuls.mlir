@@ -79,6 +79,56 @@ func.func @left_alone(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>, %o: tensor<4x
 }
 
 // -----
+// A product of two activations (attention's Q K^T, P V) is imported as an
+// untagged generic with loops (batch..., m, k, n): it is blocked the same way
+// (batch loops of extent 1 per block, then dropped), so it becomes FMAs on
+// vector<32xf32> (N = 32) into accumulators kept in registers through the
+// k loop, instead of scalar loops (qopt-fuse runs the batch on threads). A contraction in another
+// loop order (k before m) is left alone.
+#bA = affine_map<(b, h, m, k, n) -> (b, h, m, k)>
+#bB = affine_map<(b, h, m, k, n) -> (b, h, k, n)>
+#bC = affine_map<(b, h, m, k, n) -> (b, h, m, n)>
+// CHECK-LABEL: func.func @attention_product
+// CHECK: scf.forall
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<1x8x16x32xf32>, vector<4x32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[ACC]]) -> (tensor<1x8x16x32xf32>, vector<4x32xf32>)
+// CHECK-COUNT-4: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<4x32xf32>, tensor<1x8x16x32xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @attention_product(%q: tensor<2x8x16x32xf32>, %k: tensor<2x8x32x32xf32>) -> tensor<2x8x16x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x8x16x32xf32>
+  %o = linalg.fill ins(%zero : f32) outs(%e : tensor<2x8x16x32xf32>) -> tensor<2x8x16x32xf32>
+  %y = linalg.generic {indexing_maps = [#bA, #bB, #bC],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%q, %k : tensor<2x8x16x32xf32>, tensor<2x8x32x32xf32>) outs(%o : tensor<2x8x16x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x8x16x32xf32>
+  return %y : tensor<2x8x16x32xf32>
+}
+#kA = affine_map<(k, m, n) -> (m, k)>
+#kB = affine_map<(k, m, n) -> (k, n)>
+#kC = affine_map<(k, m, n) -> (m, n)>
+// CHECK-LABEL: func.func @other_loop_order
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+func.func @other_loop_order(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>, %o: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %y = linalg.generic {indexing_maps = [#kA, #kB, #kC], iterator_types = ["reduction", "parallel", "parallel"]}
+      ins(%x, %w : tensor<4x64xf32>, tensor<64x32xf32>) outs(%o : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
 // A one-row matmul whose FP4 (E2M1) decode is fused into its body decodes by
 // table: the 16 values folded from the codec at compile time are the E2M1
 // values (OCP MX spec: 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives), read
