@@ -193,6 +193,10 @@ struct VectorizeMatmulsPass
           << ", nr=" << int64_t(nr) << ")";
       return signalPassFailure();
     }
+    // The loop nests this pass builds: the rewrites below stay inside them,
+    // away from other kernels (the VNNI kernels' vector forms, which
+    // qopt-x86-intrinsics matches, must not be rearranged).
+    SmallVector<Operation *> scopes;
     SmallVector<linalg::GenericOp> matmuls;
     getOperation()->walk([&](linalg::GenericOp op) {
       if (isFloatMatmul(op) || isDecodingMatmul(op))
@@ -221,6 +225,8 @@ struct VectorizeMatmulsPass
           return signalPassFailure();
         }
         rewriter.replaceOp(op, blocked->replacements);
+        if (!blocked->loops.empty())
+          scopes.push_back(blocked->loops.front());
         op = cast<linalg::GenericOp>(blocked->tiledOps.front());
         ranges = op.getStaticLoopRanges();
       }
@@ -252,6 +258,8 @@ struct VectorizeMatmulsPass
         return signalPassFailure();
       }
       rewriter.replaceOp(op, tiled->replacements);
+      if (!tiled->loops.empty() && !(kc > 1 && kc < ranges[nd - 2]))
+        scopes.push_back(tiled->loops.front());
       for (Operation *t : tiled->tiledOps) {
         if (auto g = dyn_cast<linalg::GenericOp>(t); g && decoding) {
           // Decode in registers: vectorized as is (elementwise decode, then a
@@ -331,6 +339,8 @@ struct VectorizeMatmulsPass
       if (failed(tiled))
         continue;
       rewriter.replaceOp(op, tiled->replacements);
+      if (!tiled->loops.empty())
+        scopes.push_back(tiled->loops.front());
       for (Operation *t : tiled->tiledOps) {
         auto g = dyn_cast<linalg::GenericOp>(t);
         if (!g)
@@ -361,15 +371,19 @@ struct VectorizeMatmulsPass
       vector::populateSinkVectorOpsPatterns(patterns);
       scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
       affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
-      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-        return signalPassFailure();
+      FrozenRewritePatternSet frozen(std::move(patterns));
+      for (Operation *scope : scopes)
+        for (Region &region : scope->getRegions())
+          if (failed(applyPatternsGreedily(region, frozen)))
+            return signalPassFailure();
     }
-    getOperation()->walk([&](scf::ForOp loop) {
-      if (llvm::any_of(loop.getBody()->getOperations(), [](Operation &o) {
-            return isa<vector::ContractionOp, vector::MultiDimReductionOp>(o);
-          }))
-        hoistLoopInvariantSubsets(rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
-    });
+    for (Operation *scope : scopes)
+      scope->walk([&](scf::ForOp loop) {
+        if (llvm::any_of(loop.getBody()->getOperations(), [](Operation &o) {
+              return isa<vector::ContractionOp, vector::MultiDimReductionOp>(o);
+            }))
+          hoistLoopInvariantSubsets(rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
+      });
     // contract -> outer products -> FMAs on 1-D vectors.
     RewritePatternSet patterns(ctx);
     vector::populateVectorContractLoweringPatterns(patterns,
@@ -382,8 +396,11 @@ struct VectorizeMatmulsPass
     vector::populateVectorShapeCastLoweringPatterns(patterns);
     vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
+    FrozenRewritePatternSet lowering(std::move(patterns));
+    for (Operation *scope : scopes)
+      for (Region &region : scope->getRegions())
+        if (failed(applyPatternsGreedily(region, lowering)))
+          return signalPassFailure();
   }
 };
 
