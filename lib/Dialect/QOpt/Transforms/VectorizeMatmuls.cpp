@@ -212,7 +212,8 @@ struct VectorizeMatmulsPass
       // blocks then walk kc consecutive weight rows, a few pages, instead of
       // one page per k step down a whole column panel.
       int64_t kc = divisorTile(ranges[nd - 2], kBlock);
-      if (kc > 1 && kc < ranges[nd - 2]) {
+      const bool blockK = kc > 1 && kc < ranges[nd - 2];
+      if (blockK) {
         SmallVector<OpFoldResult> kSizes(nd, rewriter.getIndexAttr(0));
         kSizes[nd - 2] = rewriter.getIndexAttr(kc);
         scf::SCFTilingOptions kTiling;
@@ -258,7 +259,7 @@ struct VectorizeMatmulsPass
         return signalPassFailure();
       }
       rewriter.replaceOp(op, tiled->replacements);
-      if (!tiled->loops.empty() && !(kc > 1 && kc < ranges[nd - 2]))
+      if (!tiled->loops.empty() && !blockK) // else inside the K blocks' loop
         scopes.push_back(tiled->loops.front());
       for (Operation *t : tiled->tiledOps) {
         if (auto g = dyn_cast<linalg::GenericOp>(t); g && decoding) {

@@ -8,17 +8,17 @@
 // in vector registers through it (iter_arg) and written after it; each k step
 // is 4 broadcast FMAs on vector<64xf32>.
 // CHECK-LABEL: func.func @float_matmul
-// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c64
-// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
-// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c4
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c256{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}}
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}}
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c16{{(_[0-9]+)?}} step %c4{{(_[0-9]+)?}}
 // CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<16x128xf32>, vector<4x64xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}} = %{{.*}}, %[[A:.*]] = %[[ACC]]) -> (tensor<16x128xf32>, vector<4x64xf32>)
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c64{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} iter_args(%{{.*}} = %{{.*}}, %[[A:.*]] = %[[ACC]]) -> (tensor<16x128xf32>, vector<4x64xf32>)
 // CHECK-COUNT-4: vector.fma {{.*}} : vector<64xf32>
 // CHECK: scf.yield %{{.*}}, %{{.*}} : tensor<16x128xf32>, vector<4x64xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<4x64xf32>, tensor<16x128xf32>
 // CHECK-NOT: linalg.generic
 // OPTS-LABEL: func.func @float_matmul
-// OPTS: scf.for %{{.*}} = %c0 to %c256 step %c16
+// OPTS: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c256{{(_[0-9]+)?}} step %c16{{(_[0-9]+)?}}
 // OPTS: vector.transfer_read {{.*}} : tensor<16x128xf32>, vector<8x32xf32>
 // OPTS-COUNT-8: vector.fma {{.*}} : vector<32xf32>
 // BAD: qopt-vectorize-matmuls: mr and nr must be powers of two (got mr=3, nr=64)
@@ -32,7 +32,7 @@ func.func @float_matmul(%x: tensor<16x256xf32>, %w: tensor<256x128xf32>) -> tens
 // two that does: 6 rows -> blocks of 2, 24 columns -> blocks of 8, K = 48
 // -> blocks of 16.
 // CHECK-LABEL: func.func @odd_shapes
-// CHECK: scf.for %{{.*}} = %c0 to %c48 step %c16
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c48{{(_[0-9]+)?}} step %c16{{(_[0-9]+)?}}
 // CHECK: vector.transfer_read {{.*}} : tensor<6x24xf32>, vector<2x8xf32>
 // CHECK-COUNT-2: vector.fma {{.*}} : vector<8xf32>
 func.func @odd_shapes(%x: tensor<6x48xf32>, %w: tensor<48x24xf32>) -> tensor<6x24xf32> {
@@ -48,7 +48,7 @@ func.func @odd_shapes(%x: tensor<6x48xf32>, %w: tensor<48x24xf32>) -> tensor<6x2
 // CHECK-LABEL: func.func @one_row
 // CHECK: scf.forall {{.*}} step (128)
 // CHECK: vector.transfer_read {{.*}} : tensor<1x128xf32>, vector<1x128xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x128xf32>, vector<1x128xf32>)
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c64{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x128xf32>, vector<1x128xf32>)
 // CHECK-COUNT-1: vector.fma {{.*}} : vector<128xf32>
 // CHECK-NOT: vector.fma
 // CHECK: scf.yield
@@ -90,9 +90,9 @@ func.func @left_alone(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>, %o: tensor<4x
 #bC = affine_map<(b, h, m, k, n) -> (b, h, m, n)>
 // CHECK-LABEL: func.func @attention_product
 // CHECK: scf.forall
-// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c8{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
 // CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<1x8x16x32xf32>, vector<4x32xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[ACC]]) -> (tensor<1x8x16x32xf32>, vector<4x32xf32>)
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c32{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[ACC]]) -> (tensor<1x8x16x32xf32>, vector<4x32xf32>)
 // CHECK-COUNT-4: vector.fma {{.*}} : vector<32xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<4x32xf32>, tensor<1x8x16x32xf32>
 // CHECK-NOT: linalg.generic
