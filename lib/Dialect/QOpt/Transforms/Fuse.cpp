@@ -390,7 +390,14 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
     int64_t n = ranges.back();
     if (ShapedType::isDynamic(n))
       return success();
-    int64_t t = divisorTile(n, parallelN);
+    // 4 to 16 rows: tiles of 64 columns, one register block of the float
+    // kernel (4 x 64), so a tile reads each panel row whole and in order
+    // (with 128 columns, two strided passes over the panel).
+    int64_t rows = 1;
+    for (int64_t r : ArrayRef<int64_t>(ranges).drop_back(2))
+      rows = ShapedType::isDynamic(r) ? INT64_MAX : rows * r;
+    int64_t preferred = rows >= 4 && rows <= 16 ? std::min<int64_t>(parallelN, 64) : parallelN;
+    int64_t t = divisorTile(n, preferred);
     if (t == n || t < std::min<int64_t>(32, parallelN))
       return success(); // one tile, or tiles too narrow for full vectors
     SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(0));

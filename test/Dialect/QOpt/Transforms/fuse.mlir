@@ -87,16 +87,17 @@ func.func @packed_codes(%x: tensor<1x4xf32>, %s: tensor<1x2xf8E8M0FNU>) -> tenso
 
 // -----
 // Epilogue: the element-wise consumer of the column-parallel matmul (bias +
-// ReLU + residual) is fused into the scf.forall: each 128-column tile is
+// ReLU + residual) is fused into the scf.forall: each 64-column tile (4 to 16
+// rows: one register block of the float kernel wide; 128 otherwise) is
 // computed and then finished in the same iteration (same thread, in cache).
 // The matmul's own output is no longer a loop result: each tile starts from
 // a zero-filled tile of its own and only the finished tile is written.
 // CHECK-LABEL: func.func @epilogue
-// CHECK: scf.forall (%[[N:.*]]) = (0) to (256) step (128) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<4x256xf32>)
-// CHECK: %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x128xf32>)
+// CHECK: scf.forall (%[[N:.*]]) = (0) to (256) step (64) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<4x256xf32>)
+// CHECK: %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x64xf32>)
 // CHECK: %[[MM:.*]] = linalg.generic {{.*}}"reduction"{{.*}} outs(%[[ACC]]
-// CHECK: %[[B:.*]] = tensor.extract_slice %arg1[%[[N]]] [128] [1] : tensor<256xf32> to tensor<128xf32>
-// CHECK: linalg.generic {{.*}} ins(%[[MM]], %[[B]], %{{.*}} : tensor<4x128xf32>, tensor<128xf32>, tensor<4x128xf32>)
+// CHECK: %[[B:.*]] = tensor.extract_slice %arg1[%[[N]]] [64] [1] : tensor<256xf32> to tensor<64xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[MM]], %[[B]], %{{.*}} : tensor<4x64xf32>, tensor<64xf32>, tensor<4x64xf32>)
 // CHECK: arith.maximumf
 // CHECK: scf.forall.in_parallel
 // CHECK-NOT: linalg.generic
