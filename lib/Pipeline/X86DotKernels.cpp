@@ -30,6 +30,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Pipeline/Pipelines.h"
 #include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
+#include "qopt/Dialect/QOpt/Transforms/Tiling.h"
 #include "KernelLoops.h"
 #include "qopt/Format/FloatFormat.h"
 
@@ -141,9 +142,6 @@ uint8_t vnniByte(const Plan &p, float e) {
 /// Up to this many rows the weight stream, not the dot products, bounds a
 /// matmul: 4-bit codes are kept packed two per byte.
 constexpr int64_t kNibbleRows = 8;
-
-/// Up to this many rows (decode) column tiles are one register block wide.
-constexpr int64_t kStreamRows = 16;
 
 struct DotKernelsPass : PassWrapper<DotKernelsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DotKernelsPass)

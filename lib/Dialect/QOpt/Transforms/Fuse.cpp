@@ -15,7 +15,7 @@
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "Epilogues.h"
 #include "Parallelize.h"
-#include "Tiling.h"
+#include "qopt/Dialect/QOpt/Transforms/Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -390,13 +390,18 @@ struct FusePass : public mlir::qopt::impl::FusePassBase<FusePass> {
     int64_t n = ranges.back();
     if (ShapedType::isDynamic(n))
       return success();
-    // 4 to 16 rows: tiles of 64 columns, one register block of the float
-    // kernel (4 x 64), so a tile reads each panel row whole and in order
-    // (with 128 columns, two strided passes over the panel).
+    // 4 to kStreamRows rows: tiles of 64 columns, one 4 x 64 register block
+    // of the float kernel, so a tile reads each panel row whole and in order
+    // (with 128 columns, two strided passes). Fewer rows get blocks as wide
+    // as the tile (qopt-vectorize-matmuls), so they keep the wider tiles.
     int64_t rows = 1;
-    for (int64_t r : ArrayRef<int64_t>(ranges).drop_back(2))
+    for (int64_t r : ArrayRef<int64_t>(ranges).drop_back(2)) {
       rows = ShapedType::isDynamic(r) ? INT64_MAX : rows * r;
-    int64_t preferred = rows >= 4 && rows <= 16 ? std::min<int64_t>(parallelN, 64) : parallelN;
+      if (rows > kStreamRows)
+        break; // many rows (or unknown): no product overflow
+    }
+    int64_t preferred =
+        rows >= 4 && rows <= kStreamRows ? std::min<int64_t>(parallelN, 64) : parallelN;
     int64_t t = divisorTile(n, preferred);
     if (t == n || t < std::min<int64_t>(32, parallelN))
       return success(); // one tile, or tiles too narrow for full vectors

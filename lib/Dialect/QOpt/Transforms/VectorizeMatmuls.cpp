@@ -19,7 +19,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
-#include "Tiling.h"
+#include "qopt/Dialect/QOpt/Transforms/Tiling.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -197,6 +197,14 @@ struct VectorizeMatmulsPass
     // away from other kernels (the VNNI kernels' vector forms, which
     // qopt-x86-intrinsics matches, must not be rearranged).
     SmallVector<Operation *> scopes;
+    auto applyInScopes = [&](RewritePatternSet &&patterns) -> LogicalResult {
+      FrozenRewritePatternSet frozen(std::move(patterns));
+      for (Operation *scope : scopes)
+        for (Region &region : scope->getRegions())
+          if (failed(applyPatternsGreedily(region, frozen)))
+            return failure();
+      return success();
+    };
     SmallVector<linalg::GenericOp> matmuls;
     getOperation()->walk([&](linalg::GenericOp op) {
       if (isFloatMatmul(op) || isDecodingMatmul(op))
@@ -372,11 +380,8 @@ struct VectorizeMatmulsPass
       vector::populateSinkVectorOpsPatterns(patterns);
       scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
       affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
-      FrozenRewritePatternSet frozen(std::move(patterns));
-      for (Operation *scope : scopes)
-        for (Region &region : scope->getRegions())
-          if (failed(applyPatternsGreedily(region, frozen)))
-            return signalPassFailure();
+      if (failed(applyInScopes(std::move(patterns))))
+        return signalPassFailure();
     }
     for (Operation *scope : scopes)
       scope->walk([&](scf::ForOp loop) {
@@ -397,11 +402,8 @@ struct VectorizeMatmulsPass
     vector::populateVectorShapeCastLoweringPatterns(patterns);
     vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-    FrozenRewritePatternSet lowering(std::move(patterns));
-    for (Operation *scope : scopes)
-      for (Region &region : scope->getRegions())
-        if (failed(applyPatternsGreedily(region, lowering)))
-          return signalPassFailure();
+    if (failed(applyInScopes(std::move(patterns))))
+      return signalPassFailure();
   }
 };
 
