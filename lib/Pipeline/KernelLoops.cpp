@@ -230,13 +230,14 @@ Value panelConstant(OpBuilder &b, Location loc, Value v, int64_t nc, StringRef n
 
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t) {
   auto type = cast<RankedTensorType>(panels.getType());
-  auto sliceType = RankedTensorType::get({type.getDimSize(1), type.getDimSize(2)},
-                                         type.getElementType());
-  return tensor::ExtractSliceOp::create(
-      b, loc, sliceType, panels, SmallVector<OpFoldResult>{t, b.getIndexAttr(0), b.getIndexAttr(0)},
-      SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(type.getDimSize(1)),
-                                b.getIndexAttr(type.getDimSize(2))},
-      SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+  auto sliceType = RankedTensorType::get(type.getShape().drop_front(), type.getElementType());
+  SmallVector<OpFoldResult> offsets{t}, sizes{b.getIndexAttr(1)};
+  for (int64_t d : sliceType.getShape()) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(b.getIndexAttr(d));
+  }
+  return tensor::ExtractSliceOp::create(b, loc, sliceType, panels, offsets, sizes,
+                                        SmallVector<OpFoldResult>(type.getRank(), b.getIndexAttr(1)));
 }
 
 } // namespace mlir::qopt::x86

@@ -86,7 +86,7 @@ Value columnSlice(OpBuilder &b, Location loc, Value v, Value t, int64_t nc);
 Value packedConstant(OpBuilder &b, Location loc, RankedTensorType type, StringRef name,
                      ArrayRef<char> bytes);
 
-/// panels[t] of a constant [T, a, b] (rank-reduced to [a, b]).
+/// panels[t] of a constant [T, ...] (rank-reduced to [...]).
 Value panelSlice(OpBuilder &b, Location loc, Value panels, OpFoldResult t);
 
 /// `c` as an index constant.

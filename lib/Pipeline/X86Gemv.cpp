@@ -12,8 +12,14 @@
 //   nc] (k = 2kk in the low nibble, 2kk + 1 in the high one): one 16-byte
 //   load and zero-extension gives 16 columns of two rows, `and 15` and
 //   `shift 4` select them, and each decodes by a 16-entry table gather that
-//   qopt-x86-intrinsics makes one `vpermps`. Wider codes go one per byte
-//   ([N / nc, K, nc]) and decode by the element ops rebuilt on vectors.
+//   qopt-x86-intrinsics makes one `vpermps`. 6-bit codes whose 64 values
+//   are exact bfloat16s (FP6 E2M3/E3M2, INT6) go four per three bytes, each
+//   tile row a dense bit stream: 32 columns are one 32-byte load, a byte
+//   shuffle (vpermb) that gives each 16-bit lane the two bytes holding its
+//   code, a per-lane shift (vpsrlvw), a 64-entry bfloat16 table gather
+//   (qopt-x86-intrinsics: one `vpermi2w`), and a shift and a mask that make
+//   the dword lanes' halves f32. Other codes go one per byte ([N / nc, K,
+//   nc]) and decode by the element ops rebuilt on vectors.
 // - the block scales are read in their stored format in the block epilogue
 //   (f32, or 8-bit scale codes through a 256-entry table folded at compile
 //   time: foldScaleTable), once per block and 16 columns.
@@ -40,6 +46,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Pass/Pass.h"
+
+#include "llvm/ADT/APFloat.h"
 
 #include <cmath>
 #include <cstring>
@@ -80,6 +88,9 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     MatmulForm form;
     int64_t block;
     bool nibbles;
+    /// 6-bit codes packed four per three bytes, decoded by `bf16Table`.
+    bool sextets = false;
+    SmallVector<APFloat> bf16Table;
     /// 8-bit minifloat codes that are IEEE half bit patterns (sign at bit
     /// 15, the rest shifted left by halfShift) times 2^halfExp, for every
     /// code the weights use; halfShift < 0 otherwise.
@@ -101,14 +112,89 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     int64_t block = weight->scaleBlock(0, form->k);
     if (!table || !block || (nibbles && block % 2))
       return std::nullopt;
-    if (!nibbles && !llvm::all_of(weight->element.ops, [](Operation *op) {
+    std::optional<SmallVector<APFloat>> bf16;
+    if (cast<IntegerType>(weight->element.code.getType()).getWidth() == 6 && form->n % 32 == 0)
+      bf16 = exactBF16(*table);
+    if (!nibbles && !bf16 && !llvm::all_of(weight->element.ops, [](Operation *op) {
           return op->hasTrait<OpTrait::Elementwise>() && op->getNumResults() == 1;
         }))
       return std::nullopt;
-    Plan p{op, *weight, *table, *form, block, nibbles};
-    if (!nibbles)
+    Plan p{op, *weight, *table, *form, block, nibbles, false, {}};
+    if (bf16) {
+      p.sextets = true;
+      p.bf16Table = std::move(*bf16);
+    } else if (!nibbles) {
       findHalfRoute(p);
+    }
     return p;
+  }
+
+  /// The decode table as bfloat16 values, if every entry is one exactly.
+  static std::optional<SmallVector<APFloat>> exactBF16(ArrayRef<float> table) {
+    SmallVector<APFloat> values;
+    for (float v : table) {
+      APFloat h(v);
+      bool lost = false;
+      if (!std::isfinite(v) ||
+          h.convert(APFloat::BFloat(), APFloat::rmNearestTiesToEven, &lost) != APFloat::opOK ||
+          lost)
+        return std::nullopt;
+      values.push_back(h);
+    }
+    return values;
+  }
+
+  /// The column a 16-bit lane of a sextet decode holds: the even lane 2i
+  /// holds column i and the odd lane 2i + 1 column 16 + i of the 32, so
+  /// that the dword lanes' low and high halves are two vectors of 16
+  /// consecutive columns.
+  static int64_t sextetColumn(int64_t lane) { return lane % 2 ? 16 + lane / 2 : lane / 2; }
+
+  /// 32 codes of a dense 6-bit stream (column c at bits [6c, 6c + 6) of the
+  /// 32 bytes from `offset` of the 1-D panel `ct`; the last 8 bytes only
+  /// fill high bits the mask drops) decoded by the 64-entry bfloat16 `table`,
+  /// as two f32 vectors of 16 columns. A bfloat16 is the high half of its
+  /// f32, so the conversion is a shift (even lanes) and a mask (odd lanes).
+  static std::pair<Value, Value> decodeSextets(OpBuilder &b, Location loc, Value table, Value ct,
+                                               Value offset) {
+    Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+    auto vec = [](int64_t n, Type t) { return VectorType::get({n}, t); };
+    Value bytes = vector::TransferReadOp::create(
+        b, loc, vec(32, i8), ct, ValueRange{offset},
+        arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)).getResult(), ArrayRef<bool>{true});
+    // Lane w of 16 bits gets the bytes [6c / 8, 6c / 8 + 1] of its column
+    // c, shifted right by 6c % 8.
+    SmallVector<int64_t> pick;
+    SmallVector<int16_t> shifts;
+    for (int64_t w = 0; w < 32; ++w) {
+      int64_t bit = 6 * sextetColumn(w);
+      pick.push_back(bit / 8);
+      pick.push_back(bit / 8 + 1);
+      shifts.push_back(int16_t(bit % 8));
+    }
+    Value pairs = vector::ShuffleOp::create(b, loc, bytes, bytes, pick);
+    Value words = vector::BitCastOp::create(b, loc, vec(32, i16), pairs);
+    Value shifted = arith::ShRUIOp::create(
+        b, loc, words,
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(32, i16), ArrayRef(shifts))));
+    Value codes = arith::AndIOp::create(
+        b, loc, shifted,
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(32, i16), int16_t(63))));
+    Value ix = arith::IndexCastOp::create(b, loc, vec(32, b.getIndexType()), codes);
+    Value mask = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vec(32, b.getI1Type()), true));
+    Type bf16 = b.getBF16Type();
+    Value values = vector::GatherOp::create(
+        b, loc, vec(32, bf16), table, ValueRange{indexConst(b, loc, 0)}, ix, mask,
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(vec(32, bf16))));
+    Value pairsOfValues = vector::BitCastOp::create(b, loc, vec(16, i32), values);
+    auto splat = [&](int32_t v) {
+      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec(16, i32), v));
+    };
+    Value even = arith::ShLIOp::create(b, loc, pairsOfValues, splat(16));
+    Value odd = arith::AndIOp::create(b, loc, pairsOfValues, splat(int32_t(0xFFFF0000u)));
+    return {arith::BitcastOp::create(b, loc, vec(16, f32), even),
+            arith::BitcastOp::create(b, loc, vec(16, f32), odd)};
   }
 
   void runOnOperation() override {
@@ -426,6 +512,24 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
   Value packCodes(OpBuilder &b, Location loc, const Plan &p, int64_t nc) {
     SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
     int64_t k = p.form.k, n = p.form.n, t = n / nc;
+    if (p.sextets) {
+      // Per tile, rows of nc * 3 / 4 bytes back to back, then 8 bytes of
+      // padding so the last row's 32-byte reads stay inside the panel.
+      int64_t rowBytes = nc * 3 / 4, panel = k * rowBytes + 8;
+      std::vector<char> bytes(size_t(t * panel), 0);
+      for (int64_t tt = 0; tt < t; ++tt)
+        for (int64_t kk = 0; kk < k; ++kk)
+          for (int64_t c = 0; c < nc; ++c) {
+            uint32_t code = codes[size_t(kk * n + tt * nc + c)] & 63u;
+            int64_t bit = 6 * c, at = tt * panel + kk * rowBytes + bit / 8;
+            uint32_t v = code << (bit % 8);
+            bytes[size_t(at)] = char(uint8_t(bytes[size_t(at)]) | (v & 0xFF));
+            if (v >> 8)
+              bytes[size_t(at + 1)] = char(uint8_t(bytes[size_t(at + 1)]) | (v >> 8));
+          }
+      return packedConstant(b, loc, RankedTensorType::get({t, panel}, b.getI8Type()),
+                            "sextet_codes", bytes);
+    }
     if (!p.nibbles) {
       std::vector<char> bytes(size_t(k * n));
       for (int64_t tt = 0; tt < t; ++tt)
@@ -471,6 +575,10 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
       llvm::copy(p.table, table16.begin());
       table = arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(RankedTensorType::get({16}, f32), ArrayRef(table16)));
+    } else if (p.sextets) {
+      table = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(RankedTensorType::get({64}, b.getBF16Type()), p.bf16Table));
     }
     // Block scales: read in their stored format in the block epilogue (a
     // 256-entry table folded at compile time for 8-bit scale codes, or f32
@@ -527,7 +635,19 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
                 [&](OpBuilder &kk, Location, Value group, ValueRange accs) {
                   // elems[i][j]: row g * group + i of K, columns n0 + 16 j.
                   SmallVector<SmallVector<Value>> elems(g);
-                  for (int64_t j = 0; j < lanes; ++j) {
+                  for (int64_t j = 0; p.sextets && j < lanes; j += 2) {
+                    // 32 columns: 24 bytes at row `group`, column n0 + 16 j.
+                    Value at = affine::AffineApplyOp::create(
+                        kk, loc,
+                        AffineMap::get(2, 0,
+                                       getAffineDimExpr(0, kk.getContext()) * (nc * 3 / 4) +
+                                           (getAffineDimExpr(1, kk.getContext()) * 3).floorDiv(4) + j * 12),
+                        ValueRange{group, n0});
+                    auto [lo, hi] = decodeSextets(kk, loc, table, ct, at);
+                    elems[0].push_back(lo);
+                    elems[0].push_back(hi);
+                  }
+                  for (int64_t j = 0; !p.sextets && j < lanes; ++j) {
                     Value col = arith::AddIOp::create(kk, loc, n0, idx(kk, j * kLanes));
                     Value bytes = vector::TransferReadOp::create(
                         kk, loc, VectorType::get({kLanes}, i8), ct, ValueRange{group, col}, padI8,

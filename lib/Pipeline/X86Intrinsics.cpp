@@ -5,6 +5,9 @@
 // (`llvm.call_intrinsic`):
 //  - a vector.gather from a constant table of at most 16 f32 (the table
 //    decodes of qopt-vectorize-matmuls) -> `vpermps`, one per 16 lanes;
+//  - a vector.gather from a constant table of at most 64 16-bit floats
+//    (the 6-bit bfloat16 table decodes of qopt-x86-gemv) -> AVX512BW
+//    `vpermi2w`, one per 32 lanes;
 //  - a vector.gather from a constant table of at most 16 bytes indexed by
 //    bytes (the nibble decodes of qopt-x86-dot-kernels) -> `vpshufb`, one per
 //    64 lanes;
@@ -34,12 +37,14 @@ using namespace mlir;
 namespace {
 
 /// The table of a vector.gather that reads, at offset 0 and in every lane,
-/// a constant 1-D table of at most 16 `elt` values: a constant tensor, or
-/// (after bufferization) a constant global's initial value. Null otherwise.
-DenseElementsAttr constantTable(vector::GatherOp op, Type elt, int64_t lanesPerChunk) {
+/// a constant 1-D table of at most `entries` `elt` values: a constant
+/// tensor, or (after bufferization) a constant global's initial value. Null
+/// otherwise.
+DenseElementsAttr constantTable(vector::GatherOp op, Type elt, int64_t lanesPerChunk,
+                                int64_t entries = 16) {
   DenseElementsAttr table;
   auto baseType = dyn_cast<ShapedType>(op.getBase().getType());
-  if (!baseType || baseType.getRank() != 1 || baseType.getNumElements() > 16 ||
+  if (!baseType || baseType.getRank() != 1 || baseType.getNumElements() > entries ||
       baseType.getElementType() != elt)
     return {};
   if (auto get = op.getBase().getDefiningOp<memref::GetGlobalOp>()) {
@@ -65,25 +70,30 @@ DenseElementsAttr constantTable(vector::GatherOp op, Type elt, int64_t lanesPerC
   return table;
 }
 
-/// Replaces `op` (a table gather of n lanes) by one `intrinsic(lut, part)` per
-/// `chunk` lanes of `flatIdx` (n lanes in the intrinsic's index type).
-void replaceByChunks(PatternRewriter &rewriter, vector::GatherOp op, Value lut, Value flatIdx,
-                     int64_t chunk, StringRef intrinsic) {
+/// `intrinsic(operands)` of `type`.
+Value callIntrinsic(PatternRewriter &rewriter, Location loc, Type type, StringRef intrinsic,
+                    ValueRange operands) {
+  return LLVM::CallIntrinsicOp::create(rewriter, loc, type, rewriter.getStringAttr(intrinsic),
+                                       operands)
+      .getResult(0);
+}
+
+/// Replaces `op` (a table gather of n lanes) by one `look(part)` per `chunk`
+/// lanes `part` of `flatIdx` (n lanes in the intrinsic's index type).
+void replaceByChunks(PatternRewriter &rewriter, vector::GatherOp op, Value flatIdx, int64_t chunk,
+                     function_ref<Value(Value part)> look) {
   Location loc = op.getLoc();
   auto resultType = cast<VectorType>(op.getType());
   Type elt = resultType.getElementType();
   int64_t n = resultType.getNumElements();
-  auto chunkType = VectorType::get({chunk}, elt);
   Value acc = arith::ConstantOp::create(rewriter, loc,
                                         rewriter.getZeroAttr(VectorType::get({n}, elt)));
-  StringAttr name = rewriter.getStringAttr(intrinsic);
   for (int64_t i = 0; i < n; i += chunk) {
     Value part = vector::ExtractStridedSliceOp::create(rewriter, loc, flatIdx, ArrayRef<int64_t>{i},
                                                        ArrayRef<int64_t>{chunk},
                                                        ArrayRef<int64_t>{1});
-    Value looked =
-        LLVM::CallIntrinsicOp::create(rewriter, loc, chunkType, name, ValueRange{lut, part})
-            .getResult(0);
+    Value looked = look(part);
+    assert(looked.getType() == VectorType::get({chunk}, elt) && "a lookup yields one chunk");
     acc = vector::InsertStridedSliceOp::create(rewriter, loc, looked, acc, ArrayRef<int64_t>{i},
                                                ArrayRef<int64_t>{1});
   }
@@ -112,7 +122,55 @@ struct TableGatherToPermute : OpRewritePattern<vector::GatherOp> {
                                            idxType.clone(rewriter.getI32Type()), op.getIndices());
     idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, rewriter.getI32Type()),
                                       idx);
-    replaceByChunks(rewriter, op, lut, idx, 16, "llvm.x86.avx512.permvar.sf.512");
+    replaceByChunks(rewriter, op, idx, 16, [&](Value part) {
+      return callIntrinsic(rewriter, loc, VectorType::get({16}, rewriter.getF32Type()),
+                           "llvm.x86.avx512.permvar.sf.512", {lut, part});
+    });
+    return success();
+  }
+};
+
+/// vector.gather from a constant table of at most 64 16-bit floats (f16,
+/// bf16) -> AVX512BW vpermi2w (`llvm.x86.avx512.vpermi2var.hi.512`, the
+/// table as two registers of 32 words), one per 32 lanes. vpermi2w reads
+/// the low 6 bits of each index, so a mask of the indices by 63 (which
+/// keeps the IR's gather in bounds) is dropped.
+struct WordTableGatherToPermute : OpRewritePattern<vector::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::GatherOp op, PatternRewriter &rewriter) const override {
+    Type elt = cast<VectorType>(op.getType()).getElementType();
+    if (!isa<Float16Type, BFloat16Type>(elt))
+      return failure();
+    DenseElementsAttr table = constantTable(op, elt, 32, 64);
+    if (!table)
+      return failure();
+    Type i16 = rewriter.getI16Type();
+    SmallVector<APInt> bits(64, APInt(16, 0));
+    for (auto [i, v] : llvm::enumerate(table.getValues<APFloat>()))
+      bits[i] = v.bitcastToAPInt();
+    Location loc = op.getLoc();
+    auto words = VectorType::get({32}, i16);
+    Value lo = arith::ConstantOp::create(rewriter, loc,
+                                         DenseElementsAttr::get(words, ArrayRef(bits).take_front(32)));
+    Value hi = arith::ConstantOp::create(rewriter, loc,
+                                         DenseElementsAttr::get(words, ArrayRef(bits).drop_front(32)));
+    auto idxType = cast<VectorType>(op.getIndices().getType());
+    int64_t n = idxType.getNumElements();
+    Value idx;
+    auto widen = op.getIndices().getDefiningOp<arith::IndexCastOp>();
+    auto masked = widen ? widen.getIn().getDefiningOp<arith::AndIOp>() : nullptr;
+    APInt m;
+    if (masked && cast<VectorType>(masked.getType()).getElementType() == i16 &&
+        matchPattern(masked.getRhs(), m_ConstantInt(&m)) && m == 63)
+      idx = masked.getLhs();
+    else
+      idx = arith::IndexCastOp::create(rewriter, loc, idxType.clone(i16), op.getIndices());
+    idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, i16), idx);
+    replaceByChunks(rewriter, op, idx, 32, [&](Value part) -> Value {
+      Value w = callIntrinsic(rewriter, loc, words, "llvm.x86.avx512.vpermi2var.hi.512",
+                              {lo, part, hi});
+      return vector::BitCastOp::create(rewriter, loc, VectorType::get({32}, elt), w);
+    });
     return success();
   }
 };
@@ -140,7 +198,10 @@ struct ByteTableGatherToShuffle : OpRewritePattern<vector::GatherOp> {
     Value lut = arith::ConstantOp::create(
         rewriter, loc, DenseElementsAttr::get(VectorType::get({64}, i8), ArrayRef(lanes)));
     Value idx = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({n}, i8), widen.getIn());
-    replaceByChunks(rewriter, op, lut, idx, 64, "llvm.x86.avx512.pshuf.b.512");
+    replaceByChunks(rewriter, op, idx, 64, [&](Value part) {
+      return callIntrinsic(rewriter, loc, VectorType::get({64}, i8),
+                           "llvm.x86.avx512.pshuf.b.512", {lut, part});
+    });
     return success();
   }
 };
@@ -182,7 +243,7 @@ struct X86IntrinsicsPass : PassWrapper<X86IntrinsicsPass, OperationPass<func::Fu
   StringRef getArgument() const final { return "qopt-x86-intrinsics"; }
   StringRef getDescription() const final {
     return "Table-decode gathers from constant 16-entry f32 tables -> AVX-512 vpermps, from "
-           "16-byte tables by bytes -> vpshufb; u8 x s8 dot products in groups of 4 -> "
+           "64-entry f16/bf16 tables -> vpermi2w, from 16-byte tables by bytes -> vpshufb; u8 x s8 dot products in groups of 4 -> "
            "AVX512-VNNI vpdpbusd (after bufferization)";
   }
   Option<bool> vnni{*this, "vnni", llvm::cl::desc("Target has AVX512-VNNI (vpdpbusd)"),
@@ -192,7 +253,7 @@ struct X86IntrinsicsPass : PassWrapper<X86IntrinsicsPass, OperationPass<func::Fu
   }
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<TableGatherToPermute, ByteTableGatherToShuffle>(&getContext());
+    patterns.add<TableGatherToPermute, WordTableGatherToPermute, ByteTableGatherToShuffle>(&getContext());
     if (vnni)
       patterns.add<U8S8DotToVpdpbusd>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -27,6 +27,21 @@
 // FP8: vfmadd231ps {{.*}}%zmm
 // FP8-NOT: vcvtsi2ss
 //
+// MXFP6 weights, one row, on an AVX512-VBMI CPU: 6-bit codes four per three
+// bytes; 32 codes are a byte permute (vpermb) into 16-bit lanes, a per-lane
+// shift (vpsrlvw) and a 64-entry bfloat16 table permute (vpermi2w), made
+// f32 by a shift (vpslld $16) and a mask. No gather, no conversion.
+// RUN: qopt-compile %t-m1.onnx --mcpu=znver5 --scheme=w6a16-mxfp6 --emit=asm -o - | FileCheck %s --check-prefix=FP6
+// FP6: vpermb {{.*}}%zmm
+// FP6: vpsrlvw {{.*}}%zmm
+// FP6: vpermi2w {{.*}}%zmm
+// FP6: vpslld $16, {{.*}}%zmm
+// FP6: vfmadd{{[0-9]+}}ps {{.*}}%zmm
+// FP6-NOT: vcvtsi2ss
+// FP6-NOT: vpgather
+// FP6-NOT: vgather
+// FP6-NOT: vcvtph2ps
+//
 // 4-bit weights, one row (qopt-x86-gemv): 16 bytes of codes (two rows
 // of K per byte) zero-extended to dwords, the high nibble shifted down, and
 // each code decoded by a 16-entry table permute (vpermps/vpermd: the table

@@ -7,6 +7,7 @@
 // RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w4a16-nvfp4 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=NVFP4
 // RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w8a16-int8 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=INT8
 // RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w8a16-fp8 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=FP8
+// RUN: qopt-opt %s --split-input-file --qopt-quantize=scheme=w6a16-mxfp6 --canonicalize --qopt-materialize-scales --convert-qopt-to-linalg --canonicalize --qopt-x86-gemv | FileCheck %s --check-prefix=MXFP6
 
 // 3 rows, K = 64, N = 128: two column tiles of 64 on threads.
 func.func @gemv(%x: tensor<3x64xf32>) -> tensor<3x128xf32> {
@@ -80,6 +81,32 @@ func.func @gemv(%x: tensor<3x64xf32>) -> tensor<3x128xf32> {
 // FP8: vector.fma
 // FP8: arith.constant dense<{{.*}}> : vector<16xf32>
 // FP8-NOT: qopt.matmul
+//
+// 6-bit codes: each tile row a dense bit stream (64 columns in 48 bytes, 8
+// bytes of padding after the last row), 32 columns per 32-byte read: 16-bit
+// lane 2i holds column i, lane 2i + 1 column 16 + i; a lane gets the bytes
+// 6c / 8 and 6c / 8 + 1 of its column c, shifted right by 6c % 8 and masked
+// to 6 bits, then a 64-entry bfloat16 table gather; each dword's low half
+// shifted up and its high half masked are the f32 values of columns i and
+// 16 + i.
+// MXFP6-LABEL: func.func @gemv
+// MXFP6: arith.constant dense_resource<sextet_codes> : tensor<2x3080xi8>
+// MXFP6: arith.constant dense<{{.*}}> : tensor<64xbf16>
+// MXFP6: tensor.extract_slice %{{.*}}[%{{.*}}, 0] [1, 3080] [1, 1] : tensor<2x3080xi8> to tensor<3080xi8>
+// MXFP6: vector.transfer_read {{.*}} : tensor<3080xi8>, vector<32xi8>
+// MXFP6: vector.shuffle {{.*}} [0, 1, 12, 13, 0, 1, 12, 13, 1, 2, 13, 14, 2, 3, 14, 15, 3, 4, 15, 16, {{.*}}] : vector<32xi8>, vector<32xi8>
+// MXFP6: vector.bitcast {{.*}} : vector<64xi8> to vector<32xi16>
+// MXFP6: arith.constant dense<[0, 0, 6, 6, 4, 4, 2, 2, 0, 0, {{.*}}]> : vector<32xi16>
+// MXFP6: arith.shrui
+// MXFP6: arith.andi
+// MXFP6: %[[V:.*]] = vector.gather {{.*}} : tensor<64xbf16>, vector<32xindex>, vector<32xi1>, vector<32xbf16> into vector<32xbf16>
+// MXFP6: %[[D:.*]] = vector.bitcast %[[V]] : vector<32xbf16> to vector<16xi32>
+// MXFP6: %[[E:.*]] = arith.shli %[[D]], %{{.*}} : vector<16xi32>
+// MXFP6: %[[O:.*]] = arith.andi %[[D]], %{{.*}} : vector<16xi32>
+// MXFP6: arith.bitcast %[[E]] : vector<16xi32> to vector<16xf32>
+// MXFP6: arith.bitcast %[[O]] : vector<16xi32> to vector<16xf32>
+// MXFP6: vector.fma
+// MXFP6-NOT: qopt.matmul
 
 // -----
 
@@ -100,3 +127,20 @@ func.func @rows(%x: tensor<9x64xf32>) -> tensor<9x128xf32> {
 // INT8: qopt.matmul
 // FP8-LABEL: func.func @rows
 // FP8: qopt.matmul
+// MXFP6-LABEL: func.func @rows
+// MXFP6: qopt.matmul
+
+// -----
+
+// 6-bit codes with N = 48 (not a whole number of 32-column streams): one
+// code per byte, decoded by the element ops.
+func.func @narrow(%x: tensor<2x64xf32>) -> tensor<2x48xf32> {
+  %w = arith.constant dense<0.75> : tensor<64x48xf32>
+  %y = qopt.matmul %x, %w : tensor<2x64xf32>, tensor<64x48xf32> -> tensor<2x48xf32>
+  return %y : tensor<2x48xf32>
+}
+// MXFP6-LABEL: func.func @narrow
+// MXFP6-NOT: sextet_codes
+// MXFP6: arith.constant dense_resource<byte_codes> : tensor<1x64x48xi8>
+// MXFP6-NOT: tensor<64xbf16>
+// MXFP6: vector.fma

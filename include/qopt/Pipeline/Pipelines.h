@@ -55,8 +55,8 @@ struct X86PipelineOptions : public PassPipelineOptions<X86PipelineOptions> {
       llvm::cl::init(true)};
   PassOptions::Option<bool> avx512{
       *this, "avx512",
-      llvm::cl::desc("Target has AVX-512 (table decodes by vpermps; qopt-compile sets it from "
-                     "the target CPU)"),
+      llvm::cl::desc("Target has AVX512F and AVX512BW (table decodes by vpermps, vpermi2w, "
+                     "vpshufb; qopt-compile sets it from the target CPU)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> vnni{
       *this, "vnni",
