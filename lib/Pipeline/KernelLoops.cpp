@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KernelLoops.h"
+#include "qopt/Format/FloatFormat.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -12,6 +13,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -78,6 +80,17 @@ std::optional<SmallVector<uint32_t>> constantCodes(Value v) {
     return codes;
   }
   return std::nullopt;
+}
+
+bool bf16Exact(ArrayRef<float> values) {
+  const ::qopt::format::FloatFormat &bf = ::qopt::format::FloatFormat::bf16();
+  for (float v : values) {
+    if (!std::isfinite(v))
+      continue;
+    if (bf.decode(bf.encode(v)) != v || (v != 0 && std::fabs(v) < 0x1p-126f))
+      return false;
+  }
+  return true;
 }
 
 int64_t columnTile(int64_t n, int64_t preferred) {

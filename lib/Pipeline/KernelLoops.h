@@ -53,6 +53,11 @@ std::vector<char> toColumnPanels(ArrayRef<char> bytes, int64_t r, int64_t n, int
 /// when `v` is not a 2-D constant constantBytes can read.
 Value panelConstant(OpBuilder &b, Location loc, Value v, int64_t nc, StringRef name);
 
+/// Whether every value is exactly a BF16 (lib/Format's bf16), normal or zero
+/// (vdpbf16ps treats BF16 subnormals as zero, and a subnormal f32 would meet
+/// a flush-to-zero mode); inf and NaN allowed.
+bool bf16Exact(ArrayRef<float> values);
+
 /// The column tile run by one thread: the largest power of two from
 /// `preferred` down to 32 that divides n and is smaller than n; else n.
 int64_t columnTile(int64_t n, int64_t preferred);

@@ -95,19 +95,6 @@ std::optional<float> integerUnit(ArrayRef<float> table) {
   return unit;
 }
 
-/// Whether every value is exactly a BF16 (lib/Format's bf16), normal or zero
-/// (vdpbf16ps treats BF16 subnormals as zero); inf and NaN allowed.
-bool bf16Exact(ArrayRef<float> table) {
-  const ::qopt::format::FloatFormat &bf = ::qopt::format::FloatFormat::bf16();
-  for (float v : table) {
-    if (!std::isfinite(v))
-      continue;
-    if (bf.decode(bf.encode(v)) != v || (v != 0 && std::fabs(v) < 0x1p-126f))
-      return false;
-  }
-  return true;
-}
-
 /// acc + the sums of 4 products u8(w) x s8(a) per i32 lane, as pure vector
 /// ops (qopt-x86-intrinsics makes it one vpdpbusd after bufferization).
 /// `aWide` is the activation bytes sign-extended to i32.

@@ -34,6 +34,7 @@
 #include "qopt/Dialect/QOpt/Transforms/DecodeBody.h"
 #include "KernelLoops.h"
 #include "qopt/Format/FloatFormat.h"
+#include "qopt/Format/Packing.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -88,9 +89,10 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     MatmulForm form;
     int64_t block;
     bool nibbles;
-    /// 6-bit codes packed four per three bytes, decoded by `bf16Table`.
-    bool sextets = false;
+    /// 6-bit codes packed four per three bytes are decoded by this table of
+    /// 64 bfloat16s (empty otherwise).
     SmallVector<APFloat> bf16Table;
+    bool sextets() const { return !bf16Table.empty(); }
     /// 8-bit minifloat codes that are IEEE half bit patterns (sign at bit
     /// 15, the rest shifted left by halfShift) times 2^halfExp, for every
     /// code the weights use; halfShift < 0 otherwise.
@@ -112,36 +114,24 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
     int64_t block = weight->scaleBlock(0, form->k);
     if (!table || !block || (nibbles && block % 2))
       return std::nullopt;
-    std::optional<SmallVector<APFloat>> bf16;
-    if (cast<IntegerType>(weight->element.code.getType()).getWidth() == 6 && form->n % 32 == 0)
-      bf16 = exactBF16(*table);
-    if (!nibbles && !bf16 && !llvm::all_of(weight->element.ops, [](Operation *op) {
+    bool sextets = cast<IntegerType>(weight->element.code.getType()).getWidth() == 6 &&
+                   form->n % 32 == 0 && bf16Exact(*table);
+    if (!nibbles && !sextets && !llvm::all_of(weight->element.ops, [](Operation *op) {
           return op->hasTrait<OpTrait::Elementwise>() && op->getNumResults() == 1;
         }))
       return std::nullopt;
-    Plan p{op, *weight, *table, *form, block, nibbles, false, {}};
-    if (bf16) {
-      p.sextets = true;
-      p.bf16Table = std::move(*bf16);
+    Plan p{op, *weight, *table, *form, block, nibbles, {}};
+    if (sextets) {
+      for (float v : *table) { // exact: bf16Exact
+        APFloat h(v);
+        bool lost;
+        h.convert(APFloat::BFloat(), APFloat::rmNearestTiesToEven, &lost);
+        p.bf16Table.push_back(h);
+      }
     } else if (!nibbles) {
       findHalfRoute(p);
     }
     return p;
-  }
-
-  /// The decode table as bfloat16 values, if every entry is one exactly.
-  static std::optional<SmallVector<APFloat>> exactBF16(ArrayRef<float> table) {
-    SmallVector<APFloat> values;
-    for (float v : table) {
-      APFloat h(v);
-      bool lost = false;
-      if (!std::isfinite(v) ||
-          h.convert(APFloat::BFloat(), APFloat::rmNearestTiesToEven, &lost) != APFloat::opOK ||
-          lost)
-        return std::nullopt;
-      values.push_back(h);
-    }
-    return values;
   }
 
   /// The column a 16-bit lane of a sextet decode holds: the even lane 2i
@@ -512,21 +502,21 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
   Value packCodes(OpBuilder &b, Location loc, const Plan &p, int64_t nc) {
     SmallVector<uint32_t> codes = *constantCodes(p.weight.codes->get());
     int64_t k = p.form.k, n = p.form.n, t = n / nc;
-    if (p.sextets) {
-      // Per tile, rows of nc * 3 / 4 bytes back to back, then 8 bytes of
-      // padding so the last row's 32-byte reads stay inside the panel.
-      int64_t rowBytes = nc * 3 / 4, panel = k * rowBytes + 8;
-      std::vector<char> bytes(size_t(t * panel), 0);
-      for (int64_t tt = 0; tt < t; ++tt)
+    if (p.sextets()) {
+      // Per tile, its [K, nc] codes as lib/Format's dense 6-bit stream (row r,
+      // column c at bits 6 (r nc + c)), then 8 bytes of padding so the last
+      // row's 32-byte reads stay inside the panel.
+      const int64_t panel = k * nc * 6 / 8 + 8;
+      std::vector<char> bytes;
+      std::vector<uint32_t> tile(size_t(k * nc));
+      for (int64_t tt = 0; tt < t; ++tt) {
         for (int64_t kk = 0; kk < k; ++kk)
-          for (int64_t c = 0; c < nc; ++c) {
-            uint32_t code = codes[size_t(kk * n + tt * nc + c)] & 63u;
-            int64_t bit = 6 * c, at = tt * panel + kk * rowBytes + bit / 8;
-            uint32_t v = code << (bit % 8);
-            bytes[size_t(at)] = char(uint8_t(bytes[size_t(at)]) | (v & 0xFF));
-            if (v >> 8)
-              bytes[size_t(at + 1)] = char(uint8_t(bytes[size_t(at + 1)]) | (v >> 8));
-          }
+          for (int64_t c = 0; c < nc; ++c)
+            tile[size_t(kk * nc + c)] = codes[size_t(kk * n + tt * nc + c)];
+        std::vector<uint8_t> stream = ::qopt::format::packCodes(tile.data(), tile.size(), 6);
+        bytes.insert(bytes.end(), stream.begin(), stream.end());
+        bytes.resize(size_t((tt + 1) * panel), 0);
+      }
       return packedConstant(b, loc, RankedTensorType::get({t, panel}, b.getI8Type()),
                             "sextet_codes", bytes);
     }
@@ -575,7 +565,7 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
       llvm::copy(p.table, table16.begin());
       table = arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(RankedTensorType::get({16}, f32), ArrayRef(table16)));
-    } else if (p.sextets) {
+    } else if (p.sextets()) {
       table = arith::ConstantOp::create(
           b, loc,
           DenseElementsAttr::get(RankedTensorType::get({64}, b.getBF16Type()), p.bf16Table));
@@ -635,19 +625,19 @@ struct GemvPass : PassWrapper<GemvPass, OperationPass<func::FuncOp>> {
                 [&](OpBuilder &kk, Location, Value group, ValueRange accs) {
                   // elems[i][j]: row g * group + i of K, columns n0 + 16 j.
                   SmallVector<SmallVector<Value>> elems(g);
-                  for (int64_t j = 0; p.sextets && j < lanes; j += 2) {
-                    // 32 columns: 24 bytes at row `group`, column n0 + 16 j.
+                  for (int64_t j = 0; p.sextets() && j < lanes; j += 2) {
+                    // 32 columns from n0 + 16 j of row `group`: the byte of
+                    // bit 6 (group nc + column) of the panel's stream.
+                    AffineExpr row = getAffineDimExpr(0, kk.getContext()),
+                               col = getAffineDimExpr(1, kk.getContext()) + j * kLanes;
                     Value at = affine::AffineApplyOp::create(
-                        kk, loc,
-                        AffineMap::get(2, 0,
-                                       getAffineDimExpr(0, kk.getContext()) * (nc * 3 / 4) +
-                                           (getAffineDimExpr(1, kk.getContext()) * 3).floorDiv(4) + j * 12),
+                        kk, loc, AffineMap::get(2, 0, ((row * nc + col) * 6).floorDiv(8)),
                         ValueRange{group, n0});
                     auto [lo, hi] = decodeSextets(kk, loc, table, ct, at);
                     elems[0].push_back(lo);
                     elems[0].push_back(hi);
                   }
-                  for (int64_t j = 0; !p.sextets && j < lanes; ++j) {
+                  for (int64_t j = 0; !p.sextets() && j < lanes; ++j) {
                     Value col = arith::AddIOp::create(kk, loc, n0, idx(kk, j * kLanes));
                     Value bytes = vector::TransferReadOp::create(
                         kk, loc, VectorType::get({kLanes}, i8), ct, ValueRange{group, col}, padI8,

@@ -150,10 +150,10 @@ struct WordTableGatherToPermute : OpRewritePattern<vector::GatherOp> {
       bits[i] = v.bitcastToAPInt();
     Location loc = op.getLoc();
     auto words = VectorType::get({32}, i16);
-    Value lo = arith::ConstantOp::create(rewriter, loc,
-                                         DenseElementsAttr::get(words, ArrayRef(bits).take_front(32)));
-    Value hi = arith::ConstantOp::create(rewriter, loc,
-                                         DenseElementsAttr::get(words, ArrayRef(bits).drop_front(32)));
+    auto half = [&](ArrayRef<APInt> part) {
+      return arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(words, part));
+    };
+    Value lo = half(ArrayRef(bits).take_front(32)), hi = half(ArrayRef(bits).drop_front(32));
     auto idxType = cast<VectorType>(op.getIndices().getType());
     int64_t n = idxType.getNumElements();
     Value idx;
@@ -243,8 +243,8 @@ struct X86IntrinsicsPass : PassWrapper<X86IntrinsicsPass, OperationPass<func::Fu
   StringRef getArgument() const final { return "qopt-x86-intrinsics"; }
   StringRef getDescription() const final {
     return "Table-decode gathers from constant 16-entry f32 tables -> AVX-512 vpermps, from "
-           "64-entry f16/bf16 tables -> vpermi2w, from 16-byte tables by bytes -> vpshufb; u8 x s8 dot products in groups of 4 -> "
-           "AVX512-VNNI vpdpbusd (after bufferization)";
+           "64-entry f16/bf16 tables -> vpermi2w, from 16-byte tables by bytes -> vpshufb; "
+           "u8 x s8 dot products in groups of 4 -> AVX512-VNNI vpdpbusd (after bufferization)";
   }
   Option<bool> vnni{*this, "vnni", llvm::cl::desc("Target has AVX512-VNNI (vpdpbusd)"),
                     llvm::cl::init(true)};
@@ -253,7 +253,8 @@ struct X86IntrinsicsPass : PassWrapper<X86IntrinsicsPass, OperationPass<func::Fu
   }
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<TableGatherToPermute, WordTableGatherToPermute, ByteTableGatherToShuffle>(&getContext());
+    patterns.add<TableGatherToPermute, WordTableGatherToPermute, ByteTableGatherToShuffle>(
+        &getContext());
     if (vnni)
       patterns.add<U8S8DotToVpdpbusd>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

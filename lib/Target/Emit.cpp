@@ -58,6 +58,10 @@ bool qopt::targetHasFeature(const CodegenOptions &options, llvm::StringRef featu
   return sti && sti->checkFeatures(("+" + feature).str());
 }
 
+bool qopt::targetHasAvx512Kernels(const CodegenOptions &options) {
+  return targetHasFeature(options, "avx512f") && targetHasFeature(options, "avx512bw");
+}
+
 std::unique_ptr<llvm::Module> qopt::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
                                                          const CodegenOptions &options,
                                                          std::string &error) {

@@ -109,8 +109,7 @@ LogicalResult buildProbe(ModuleOp module, llvm::StringRef entry, const std::stri
   PassManager pm(module.getContext());
   mlir::qopt::X86PipelineOptions pipeline;
   pipeline.scheme = scheme;
-  pipeline.avx512 = mlir::qopt::targetHasFeature(options.codegen, "avx512f") &&
-                    mlir::qopt::targetHasFeature(options.codegen, "avx512bw");
+  pipeline.avx512 = mlir::qopt::targetHasAvx512Kernels(options.codegen);
   pipeline.vnni = options.vnniDot; // the kernels of the library being built
   pipeline.bf16 = options.bf16Dot;
   pipeline.gemvKernels = options.gemvKernels;

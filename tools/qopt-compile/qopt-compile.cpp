@@ -363,9 +363,7 @@ int main(int argc, char **argv) {
   {
     mlir::qopt::CodegenOptions target;
     target.cpu = mcpu;
-    // The kernels use AVX512F and BW (x86-64-v4: vpshufb/vpermi2w on zmm).
-    pipelineOptions.avx512 = mlir::qopt::targetHasFeature(target, "avx512f") &&
-                             mlir::qopt::targetHasFeature(target, "avx512bw");
+    pipelineOptions.avx512 = mlir::qopt::targetHasAvx512Kernels(target);
     pipelineOptions.vnni = vnniDot && mlir::qopt::targetHasFeature(target, "avx512vnni");
     pipelineOptions.bf16 = bf16Dot;
     pipelineOptions.gemvKernels = gemvKernels;

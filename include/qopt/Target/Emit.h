@@ -53,6 +53,10 @@ struct CodegenOptions {
 /// Whether the target CPU of `options` has the named feature (e.g. "avx512f").
 bool targetHasFeature(const CodegenOptions &options, llvm::StringRef feature);
 
+/// Whether the target CPU has what qopt's AVX-512 kernels use: AVX512F and
+/// AVX512BW (zmm vpshufb, vpermi2w, vpsrlvw).
+bool targetHasAvx512Kernels(const CodegenOptions &options);
+
 /// Translates a module in the LLVM dialect to LLVM IR and optimises it.
 std::unique_ptr<llvm::Module> translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
                                                    const CodegenOptions &options,
